@@ -1,0 +1,130 @@
+// Composite ops built only from primitives, so autodiff needs no extra rules: linear layers, norms,
+// activations, dropout and the label-smoothed cross-entropy. Model code uses `Builder`, which has them all.
+
+import { type BuilderOptions, GraphBuilder } from "./builder.ts";
+import type { Value } from "./ir.ts";
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this id contribute nothing (typically the pad id). */
+  ignoreIndex?: number;
+  /** ε of label smoothing: the target distribution is (1-ε)·onehot + ε/V (PyTorch's convention). */
+  labelSmoothing?: number;
+  /** "mean" over non-ignored targets (default) or "sum". */
+  reduction?: "mean" | "sum";
+}
+
+export class Builder extends GraphBuilder {
+  constructor(options: BuilderOptions = {}) {
+    super(options);
+  }
+
+  /**
+   * y = x Wᵀ + b with W stored [out, in] (the PyTorch / Hugging Face layout).
+   * x: [..., in] -> [..., out]. Leading dims are folded so the product is one Gemm.
+   */
+  linear(x: Value, weight: Value, bias?: Value): Value {
+    const inDim = weight.shape[1]!;
+    const outDim = weight.shape[0]!;
+    if (typeof inDim !== "number" || typeof outDim !== "number")
+      throw new Error("linear: weight dims must be static");
+    let y: Value;
+    if (x.shape.length === 2) {
+      y = this.matmul(x, weight, { transB: true }); // [n, out]
+    } else {
+      const x2 = this.reshape(x, [-1, inDim]); // [n, in]
+      const y2 = this.matmul(x2, weight, { transB: true }); // [n, out]
+      const target = this.concat([this.shapeOf(x, 0, x.shape.length - 1), this.ints([outDim])], 0);
+      y = this.reshapeDynamic(y2, target, [...x.shape.slice(0, -1), outDim]); // [..., out]
+    }
+    return bias ? this.add(y, bias) : y;
+  }
+
+  /** GELU with the exact erf form: x·Φ(x). */
+  gelu(x: Value): Value {
+    return this.mul(this.mul(x, 0.5), this.add(this.erf(this.mul(x, Math.SQRT1_2)), 1));
+  }
+
+  /** GELU with the tanh approximation (Hugging Face "gelu_new", used by T5 v1.1). */
+  geluTanh(x: Value): Value {
+    const cube = this.mul(this.mul(x, x), x);
+    const inner = this.mul(this.add(x, this.mul(cube, 0.044715)), Math.sqrt(2 / Math.PI));
+    return this.mul(this.mul(x, 0.5), this.add(this.tanh(inner), 1));
+  }
+
+  /** SiLU / swish: x·σ(x). */
+  silu(x: Value): Value {
+    return this.mul(x, this.sigmoid(x));
+  }
+
+  /** Layer normalisation over the last axis (Ba et al. 2016): (x - μ) / √(σ² + ε) · γ + β. */
+  layerNorm(x: Value, gamma: Value, beta: Value | undefined, eps = 1e-5): Value {
+    const mean = this.reduceMean(x, [-1], true); // [..., 1]
+    const centered = this.sub(x, mean); // [..., d]
+    const variance = this.reduceMean(this.mul(centered, centered), [-1], true); // [..., 1]
+    const normed = this.mul(centered, this.reciprocal(this.sqrt(this.add(variance, eps)))); // [..., d]
+    const scaled = this.mul(normed, gamma);
+    return beta ? this.add(scaled, beta) : scaled;
+  }
+
+  /** RMS normalisation (Zhang & Sennrich 2019; T5's LayerNorm): x / √(mean(x²) + ε) · γ. */
+  rmsNorm(x: Value, gamma: Value, eps = 1e-6): Value {
+    const meanSquare = this.reduceMean(this.mul(x, x), [-1], true); // [..., 1]
+    return this.mul(this.mul(x, this.reciprocal(this.sqrt(this.add(meanSquare, eps)))), gamma);
+  }
+
+  /** Inverted dropout: zero with probability p, scale survivors by 1/(1-p). Identity when p = 0. */
+  dropout(x: Value, p: number): Value {
+    if (p <= 0) return x;
+    if (p >= 1) throw new Error(`dropout probability must be < 1, got ${p}`);
+    const keep = this.greaterOrEqual(this.randomUniformLike(x), p);
+    return this.where(keep, this.mul(x, 1 / (1 - p)), 0);
+  }
+
+  /** One-hot float32 encoding of int64 indices: [...] -> [..., depth]. */
+  oneHot(indices: Value, depth: number): Value {
+    const classes = this.range(
+      this.scalar(0, "int64"),
+      this.scalar(depth, "int64"),
+      this.scalar(1, "int64"),
+      depth,
+    );
+    return this.cast(this.equal(this.unsqueeze(indices, [-1]), classes), "float32");
+  }
+
+  /** Sum over every axis: a rank-0 value. */
+  sumAll(x: Value): Value {
+    return this.reduceSum(
+      x,
+      x.shape.map((_, i) => i),
+      false,
+    );
+  }
+
+  /**
+   * Cross-entropy of logits [..., V] against int64 targets [...], with label smoothing and an ignore index.
+   * Returns the loss (rank 0) and the number of counted targets (rank 0, float32).
+   */
+  crossEntropy(
+    logits: Value,
+    targets: Value,
+    options: CrossEntropyOptions = {},
+  ): { loss: Value; count: Value } {
+    const eps = options.labelSmoothing ?? 0;
+    const logProbs = this.logSoftmax(logits, -1); // [..., V]
+    const valid =
+      options.ignoreIndex === undefined
+        ? this.constantOfShape(this.shapeOf(targets), targets.shape, 1, "bool")
+        : this.not(this.equal(targets, options.ignoreIndex)); // [...]
+    const safeTargets = this.where(valid, targets, 0); // [...]
+    const picked = this.gatherElements(logProbs, this.unsqueeze(safeTargets, [-1]), -1); // [..., 1]
+    let perToken = this.neg(this.squeeze(picked, [-1])); // [...]
+    if (eps > 0) {
+      const uniform = this.neg(this.reduceMean(logProbs, [-1], false)); // [...]
+      perToken = this.add(this.mul(perToken, 1 - eps), this.mul(uniform, eps));
+    }
+    const total = this.sumAll(this.where(valid, perToken, 0));
+    const count = this.sumAll(this.cast(valid, "float32"));
+    const loss = options.reduction === "sum" ? total : this.div(total, this.max(count, 1));
+    return { loss, count };
+  }
+}

@@ -1,0 +1,114 @@
+// Multi-head scaled dot-product attention (Vaswani et al. 2017, §3.2):
+//   Attention(Q, K, V) = softmax(Q Kᵀ / √d_k + M) V, with heads projected by q/k/v/out_proj.
+
+import type { Value } from "../graph/ir.ts";
+import { Linear } from "./layers.ts";
+import { Module, type Scope } from "./module.ts";
+
+export interface AttentionOptions {
+  bias?: boolean;
+  /** Dropout on the attention weights (training graphs only). */
+  dropout?: number;
+  /** Multiply scores by 1/√d_head (false for T5, whose initialisation absorbs the scale). */
+  scale?: boolean;
+}
+
+export interface AttentionResult {
+  /** [batch, tq, d_model] */
+  output: Value;
+  /** Attention weights [batch, heads, tq, tk] (for visualisation). */
+  weights: Value;
+  /** Projected keys and values [batch, heads, tk, d_head] (what a decoder cache keeps). */
+  key: Value;
+  value: Value;
+}
+
+export class MultiHeadAttention extends Module {
+  readonly qProj: Linear;
+  readonly kProj: Linear;
+  readonly vProj: Linear;
+  readonly outProj: Linear;
+  readonly headDim: number;
+
+  constructor(
+    prefix: string,
+    readonly dModel: number,
+    readonly heads: number,
+    readonly options: AttentionOptions = {},
+  ) {
+    super(prefix);
+    if (dModel % heads !== 0) throw new Error(`d_model ${dModel} is not divisible by ${heads} heads`);
+    this.headDim = dModel / heads;
+    const bias = options.bias ?? true;
+    this.qProj = this.child(new Linear(this.qualified("q_proj"), dModel, dModel, { bias }));
+    this.kProj = this.child(new Linear(this.qualified("k_proj"), dModel, dModel, { bias }));
+    this.vProj = this.child(new Linear(this.qualified("v_proj"), dModel, dModel, { bias }));
+    this.outProj = this.child(new Linear(this.qualified("out_proj"), dModel, dModel, { bias }));
+  }
+
+  /** [batch, t, d_model] -> [batch, heads, t, d_head] */
+  splitHeads(s: Scope, x: Value): Value {
+    const split = s.b.reshape(x, [0, 0, this.heads, this.headDim]); // [batch, t, heads, d_head]
+    return s.b.transpose(split, [0, 2, 1, 3]); // [batch, heads, t, d_head]
+  }
+
+  /** Keys and values of `memory` [batch, tk, d_model], each [batch, heads, tk, d_head]. */
+  projectKeyValue(s: Scope, memory: Value): { key: Value; value: Value } {
+    return {
+      key: this.splitHeads(s, this.kProj.forward(s, memory)),
+      value: this.splitHeads(s, this.vProj.forward(s, memory)),
+    };
+  }
+
+  /**
+   * query: [batch, tq, d_model]; memory: [batch, tk, d_model] (ignored when `cached` keys/values are given).
+   * bias: additive mask broadcastable to [batch, heads, tq, tk] (0 keeps, -1e9 drops), or undefined.
+   * past: earlier keys/values to prepend (decoder self-attention with a cache).
+   */
+  forward(
+    s: Scope,
+    query: Value,
+    memory: Value,
+    bias: Value | undefined,
+    cache: { past?: { key: Value; value: Value }; cached?: { key: Value; value: Value } } = {},
+  ): AttentionResult {
+    const b = s.b;
+    const q = this.splitHeads(s, this.qProj.forward(s, query)); // [batch, heads, tq, d_head]
+    let kv = cache.cached ?? this.projectKeyValue(s, memory); // [batch, heads, tk, d_head]
+    if (cache.past) {
+      kv = { key: b.concat([cache.past.key, kv.key], 2), value: b.concat([cache.past.value, kv.value], 2) };
+    }
+    let scores = b.matmul(q, kv.key, { transB: true }); // [batch, heads, tq, tk]
+    if (this.options.scale ?? true) scores = b.mul(scores, 1 / Math.sqrt(this.headDim));
+    if (bias) scores = b.add(scores, bias);
+    const weights = b.softmax(scores, -1); // [batch, heads, tq, tk]
+    const dropped = s.training ? b.dropout(weights, this.options.dropout ?? 0) : weights;
+    const context = b.matmul(dropped, kv.value); // [batch, heads, tq, d_head]
+    const merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [0, 0, this.dModel]); // [batch, tq, d_model]
+    return { output: this.outProj.forward(s, merged), weights, key: kv.key, value: kv.value };
+  }
+}
+
+/** Additive key-padding bias: ids [batch, tk] -> [batch, 1, 1, tk], 0 at tokens and -1e9 at padding. */
+export function paddingBias(s: Scope, ids: Value, padId: number): Value {
+  const b = s.b;
+  const isPad = b.cast(b.equal(ids, padId), "float32"); // [batch, tk]
+  return b.unsqueeze(b.mul(isPad, -1e9), [1, 2]); // [batch, 1, 1, tk]
+}
+
+/**
+ * Additive causal bias [1, 1, tq, past + tq]: query i (at absolute position past + i) sees keys j <= past + i.
+ * `queries` is any [batch, tq, ...] value; `past` is a 1-element int64 value (0 without a cache).
+ */
+export function causalBias(s: Scope, queries: Value, past: Value | undefined): Value {
+  const b = s.b;
+  const tq = b.reshape(b.dimOf(queries, 1), []); // []
+  const zero = b.scalar(0, "int64");
+  const one = b.scalar(1, "int64");
+  const offset = past ? b.reshape(past, []) : zero; // []
+  const rows = b.add(b.range(zero, tq, one, queries.shape[1]!), offset); // [tq] absolute query positions
+  const cols = b.range(zero, b.add(tq, offset), one, "keys"); // [tk]
+  const allowed = b.lessOrEqual(b.unsqueeze(cols, [0]), b.unsqueeze(rows, [1])); // [tq, tk]
+  const blocked = b.cast(b.not(allowed), "float32");
+  return b.unsqueeze(b.mul(blocked, -1e9), [0, 1]); // [1, 1, tq, tk]
+}

@@ -1,0 +1,70 @@
+// Seeded parameter initialisation. Each initialiser draws from a stream keyed by (seed, parameter name),
+// so adding a parameter never changes the values of the others.
+
+export type Initializer =
+  | { kind: "zeros" }
+  | { kind: "ones" }
+  | { kind: "normal"; std: number }
+  | { kind: "uniform"; limit: number }
+  /** Glorot/Xavier uniform over the last two dims (fanIn = shape[1], fanOut = shape[0] for [out, in]). */
+  | { kind: "xavier" };
+
+export const zeros: Initializer = { kind: "zeros" };
+export const ones: Initializer = { kind: "ones" };
+export const normal = (std: number): Initializer => ({ kind: "normal", std });
+export const uniform = (limit: number): Initializer => ({ kind: "uniform", limit });
+export const xavier: Initializer = { kind: "xavier" };
+
+/** Fills a new Float32Array for a parameter, deterministically from (seed, name). */
+export function initialize(
+  init: Initializer,
+  shape: readonly number[],
+  seed: number,
+  name: string,
+): Float32Array {
+  const size = shape.reduce((a, d) => a * d, 1);
+  const out = new Float32Array(size);
+  const rand = mulberry32(hashString(name) ^ Math.imul(seed, 0x9e3779b1));
+  switch (init.kind) {
+    case "zeros":
+      return out;
+    case "ones":
+      return out.fill(1);
+    case "normal":
+      for (let i = 0; i < size; i++) out[i] = gaussian(rand) * init.std;
+      return out;
+    case "uniform":
+      for (let i = 0; i < size; i++) out[i] = (rand() * 2 - 1) * init.limit;
+      return out;
+    case "xavier": {
+      const fanOut = shape[0] ?? 1;
+      const fanIn = shape.length > 1 ? size / fanOut : fanOut;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < size; i++) out[i] = (rand() * 2 - 1) * limit;
+      return out;
+    }
+  }
+}
+
+function gaussian(rand: () => number): number {
+  const u = 1 - rand();
+  const v = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hashString(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
