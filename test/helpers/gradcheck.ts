@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { gradients } from "../../src/graph/autodiff.ts";
 import { Builder } from "../../src/graph/composites.ts";
-import type { Value } from "../../src/graph/ir.ts";
+import type { Graph, Value } from "../../src/graph/ir.ts";
 import { type RefTensor, runReference } from "../../src/runtime/interpreter.ts";
 import { seeded } from "./random.ts";
 
@@ -20,8 +20,8 @@ export interface GradCase {
   seed?: number;
 }
 
-/** Checks d(sum(w ⊙ f(x)))/dx against central differences, for every input element. */
-export function gradCheck(c: GradCase): void {
+/** The graph of sum(w ⊙ f(x)) with outputs `loss` and `g<i>` = d loss / d x_i, and seeded float64 feeds. */
+export function buildGradGraph(c: GradCase): { graph: Graph; feeds: Record<string, RefTensor> } {
   const rand = seeded(c.seed ?? 7);
   const b = new Builder();
   const xs = c.shapes.map((shape, i) => b.input(`x${i}`, "float32", shape));
@@ -31,7 +31,11 @@ export function gradCheck(c: GradCase): void {
     return d;
   });
   const wSize = wShape.reduce((p, q) => p * q, 1);
-  const w = b.constant({ dtype: "float32", dims: wShape, data: Float32Array.from({ length: wSize }, () => rand() * 2 - 1) });
+  const w = b.constant({
+    dtype: "float32",
+    dims: wShape,
+    data: Float32Array.from({ length: wSize }, () => rand() * 2 - 1),
+  });
   const loss = y.shape.length === 0 ? b.mul(y, w) : b.sumAll(b.mul(y, w));
   const grads = gradients(b, loss, xs);
   const outputs: Record<string, Value> = { loss };
@@ -45,6 +49,12 @@ export function gradCheck(c: GradCase): void {
     const data = Float64Array.from({ length: size }, () => (c.sample ? c.sample(i, rand) : rand() * 2 - 1));
     feeds[`x${i}`] = { dtype: "float32", dims: shape, data };
   });
+  return { graph, feeds };
+}
+
+/** Checks d(sum(w ⊙ f(x)))/dx against central differences, for every input element. */
+export function gradCheck(c: GradCase): void {
+  const { graph, feeds } = buildGradGraph(c);
   const analytic = runReference(graph, feeds);
   const h = 1e-6;
   const tol = c.tolerance ?? 1e-5;
@@ -52,7 +62,11 @@ export function gradCheck(c: GradCase): void {
     const name = `x${i}`;
     const g = analytic[`g${i}`];
     assert.ok(g, `no gradient was built for input ${i}`);
-    assert.deepEqual(g.dims, feeds[name]!.dims, `gradient ${i} has dims [${g.dims}], input has [${feeds[name]!.dims}]`);
+    assert.deepEqual(
+      g.dims,
+      feeds[name]!.dims,
+      `gradient ${i} has dims [${g.dims}], input has [${feeds[name]!.dims}]`,
+    );
     const x = feeds[name]!.data;
     for (let k = 0; k < x.length; k++) {
       const keep = x[k]!;
