@@ -225,6 +225,8 @@ export class GraphBuilder {
 
   private reduce(op: OpType, x: Value, axes: readonly number[], keepDims: boolean): Value {
     const rank = x.shape.length;
+    if (axes.length === 0)
+      throw new Error(`${op}: give the axes to reduce (an empty list is ambiguous in ONNX)`);
     const norm = axes.map((a) => normAxis(a, rank));
     const shape: Dim[] = [];
     x.shape.forEach((d, i) => {
@@ -257,9 +259,12 @@ export class GraphBuilder {
     const shape: Dim[] = dims.map((d, i) => (d === 0 ? x.shape[i]! : d));
     const inferred = shape.indexOf(-1);
     if (inferred >= 0) {
-      const known = shape.filter((d, i) => i !== inferred);
+      const known = shape.filter((_, i) => i !== inferred);
       const total = x.shape.every((d) => typeof d === "number") ? numel(x.shape as number[]) : undefined;
       const rest = known.every((d) => typeof d === "number") ? numel(known as number[]) : undefined;
+      if (total !== undefined && rest !== undefined && (rest === 0 || total % rest !== 0)) {
+        throw new Error(`Reshape: ${formatShape(x.shape)} cannot be reshaped to [${dims.join(", ")}]`);
+      }
       shape[inferred] =
         total !== undefined && rest !== undefined ? total / rest : inferredDim(x.shape, known);
     }
@@ -305,12 +310,14 @@ export class GraphBuilder {
     const a = normAxis(axis, x.shape.length);
     const shape = [...x.shape];
     const dim = x.shape[a]!;
+    if (step === 0) throw new Error("Slice: step must not be 0");
     if (typeof dim === "number") {
-      const s = clampIndex(start, dim);
-      const e = clampIndex(end, dim);
+      // ONNX clamps start/end to [0, dim] for positive steps and to [-1, dim - 1] for negative ones.
+      const s = step > 0 ? clampIndex(start, dim, 0, dim) : clampIndex(start, dim, 0, dim - 1);
+      const e = step > 0 ? clampIndex(end, dim, 0, dim) : clampIndex(end, dim, -1, dim - 1);
       shape[a] = Math.max(0, Math.ceil((e - s) / step));
     } else {
-      shape[a] = end >= 2 ** 31 - 1 && start === 0 ? dim : unknownDim(`${dim}_slice`);
+      shape[a] = end >= 2 ** 31 - 1 && start === 0 && step === 1 ? dim : unknownDim(`${dim}_slice`);
     }
     return this.emit1(
       "Slice",
@@ -403,8 +410,11 @@ export class GraphBuilder {
 
   /** The run-time shape of `x` (or dims [start, end)) as a 1-D int64 value. */
   shapeOf(x: Value, start = 0, end = x.shape.length): Value {
+    const rank = x.shape.length;
+    start = Math.min(Math.max(start < 0 ? start + rank : start, 0), rank);
+    end = Math.min(Math.max(end < 0 ? end + rank : end, 0), rank);
     const attrs: Attrs = start === 0 && end === x.shape.length ? {} : { start, end };
-    return this.emit1("Shape", [x], attrs, "int64", [end - start]);
+    return this.emit1("Shape", [x], attrs, "int64", [Math.max(0, end - start)]);
   }
 
   /** The run-time size of one dim of `x` as a 1-D int64 value of length 1. */
@@ -493,9 +503,9 @@ function lastTwo(shape: Shape, transposed?: boolean): [Dim, Dim] {
   return transposed ? [c, r] : [r, c];
 }
 
-function clampIndex(i: number, dim: number): number {
+function clampIndex(i: number, dim: number, low: number, high: number): number {
   const j = i < 0 ? i + dim : i;
-  return Math.min(Math.max(j, 0), dim);
+  return Math.min(Math.max(j, low), high);
 }
 
 /** Names the dim a -1 reshape infers when the sizes involved are symbolic. */

@@ -81,10 +81,10 @@ function sliceRule(b: GraphBuilder, node: Node, g: readonly Value[]): Array<Valu
   }
   const axis = elementAt(axes, 0);
   const rank = x.shape.length;
-  const start = sliceBound(b, node, 1);
+  const start = sliceBound(node, 1);
   const endRaw = constantOf(input(node, 2));
   const dim = b.dimOf(x, axis);
-  const end = endRaw && elementAt(endRaw, 0) >= INT_MAX ? dim : b.min(sliceBound(b, node, 2), dim);
+  const end = endRaw && elementAt(endRaw, 0) >= INT_MAX ? dim : b.min(sliceBound(node, 2), dim);
   const after = b.sub(dim, end);
   const zeros = (n: number) => (n > 0 ? [b.ints(new Array<number>(n).fill(0))] : []);
   const pads = b.concat(
@@ -94,7 +94,7 @@ function sliceRule(b: GraphBuilder, node: Node, g: readonly Value[]): Array<Valu
   return [b.pad(g[0]!, pads, x.shape)];
 }
 
-function sliceBound(b: GraphBuilder, node: Node, i: number): Value {
+function sliceBound(node: Node, i: number): Value {
   const v = input(node, i);
   const c = constantOf(v);
   if (c && elementAt(c, 0) < 0)

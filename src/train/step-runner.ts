@@ -3,8 +3,8 @@
 
 import type { Graph } from "../graph/ir.ts";
 import type { HostTensor } from "../graph/tensor.ts";
-import type { Parameter } from "../nn/module.ts";
 import { initialize } from "../nn/init.ts";
+import type { Parameter } from "../nn/module.ts";
 import { OrtSession, type SessionOptions } from "../runtime/ort.ts";
 import { type FlatLayout, STEP_IO } from "./step-graph.ts";
 
@@ -16,7 +16,11 @@ export interface StepResult {
 }
 
 /** Initial flat parameters for a layout, each tensor drawn from its own initialiser. */
-export function initialFlatParams(layout: FlatLayout, params: readonly Parameter[], seed: number): Float32Array {
+export function initialFlatParams(
+  layout: FlatLayout,
+  params: readonly Parameter[],
+  seed: number,
+): Float32Array {
   const byName = new Map(params.map((p) => [p.name, p]));
   const flat = new Float32Array(layout.total);
   for (const slot of layout.slots) {

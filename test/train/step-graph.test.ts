@@ -61,8 +61,19 @@ describe("AdamW + clipping in the graph", () => {
     const runner = await TrainingStepRunner.create(graph, layout, Float32Array.from(init));
     const lr = 0.05;
     for (let i = 0; i < 5; i++) await runner.run({}, lr);
-    const expected = referenceAdamW(init, (p) => p.map((x, i) => scale * (x - target[i]!)), [true, true, true, false, false], 5, lr, config);
-    for (let i = 0; i < 5; i++) assert.ok(Math.abs(runner.params[i]! - expected[i]!) < 1e-6, `param ${i}: ${runner.params[i]} vs ${expected[i]}`);
+    const expected = referenceAdamW(
+      init,
+      (p) => p.map((x, i) => scale * (x - target[i]!)),
+      [true, true, true, false, false],
+      5,
+      lr,
+      config,
+    );
+    for (let i = 0; i < 5; i++)
+      assert.ok(
+        Math.abs(runner.params[i]! - expected[i]!) < 1e-6,
+        `param ${i}: ${runner.params[i]} vs ${expected[i]}`,
+      );
     await runner.release();
   });
 
@@ -131,7 +142,12 @@ test("a one-layer attention model learns to find a special token, with varying b
   const graph = buildTrainingStep(layout, (b, p) => {
     const tokens = b.input("tokens", "int64", ["batch", "len"]);
     const target = b.input("target", "int64", ["batch"]);
-    const positions = b.range(b.scalar(0, "int64"), b.reshape(b.dimOf(tokens, 1), []), b.scalar(1, "int64"), "len");
+    const positions = b.range(
+      b.scalar(0, "int64"),
+      b.reshape(b.dimOf(tokens, 1), []),
+      b.scalar(1, "int64"),
+      "len",
+    );
     const x = b.add(b.gather(p.get("emb")!, tokens, 0), b.gather(p.get("pos")!, positions, 0)); // [batch, len, D]
     const query = b.reduceMean(x, [1], true); // [batch, 1, D]
     const q = b.linear(query, p.get("wq")!);

@@ -1,0 +1,363 @@
+// Lowers an IR graph to an ONNX ModelProto (opset 18): one lowering rule per op in a table that
+// TypeScript checks for coverage. Inputs become graph inputs and Constants become initializers.
+
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  type AttributeProto,
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  type ModelProto,
+  ModelProtoSchema,
+  type NodeProto,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  type TensorProto,
+  TensorProto_DataType,
+  TensorProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TensorShapeProtoSchema,
+  TypeProto_TensorSchema,
+  TypeProtoSchema,
+  type ValueInfoProto,
+  ValueInfoProtoSchema,
+} from "onnx-buf";
+import type { Graph, Node, OpType, Value } from "../graph/ir.ts";
+import { attrNumber, attrNumbers } from "../graph/ir.ts";
+import type { Shape } from "../graph/shape.ts";
+import type { DType, HostTensor } from "../graph/tensor.ts";
+
+/** ONNX IR version of every model: 9 (ONNX 1.14) is read by ORT >= 1.15; ORT 1.30 accepts 3..13 with opset 18. */
+export const IR_VERSION = 9;
+export const DEFAULT_OPSET = 18;
+
+export interface ExportOptions {
+  /** Default opset version of the ai.onnx domain (18). */
+  opset?: number;
+  producerName?: string;
+  docString?: string;
+}
+
+const ELEM_TYPES: Record<DType, TensorProto_DataType> = {
+  float32: TensorProto_DataType.FLOAT,
+  int64: TensorProto_DataType.INT64,
+  bool: TensorProto_DataType.BOOL,
+};
+
+/** The ONNX TensorProto.DataType enum value of one of our dtypes. */
+export function onnxElemType(dtype: DType): number {
+  return ELEM_TYPES[dtype];
+}
+
+// ---- protos from host data -------------------------------------------------------------------
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** A TensorProto holding `tensor` as little-endian raw_data: a view of the typed array, not a copy. */
+export function toTensorProto(name: string, tensor: HostTensor): TensorProto {
+  if (!LITTLE_ENDIAN)
+    throw new Error("ONNX export needs a little-endian machine (raw_data is little-endian)");
+  const { buffer, byteOffset, byteLength } = tensor.data;
+  // Only a SharedArrayBuffer-backed tensor is copied (protobuf-es wants an ArrayBuffer).
+  const rawData =
+    buffer instanceof ArrayBuffer
+      ? new Uint8Array(buffer, byteOffset, byteLength)
+      : new Uint8Array(new Uint8Array(buffer, byteOffset, byteLength));
+  return create(TensorProtoSchema, {
+    name,
+    dims: tensor.dims.map((d) => BigInt(d)),
+    dataType: ELEM_TYPES[tensor.dtype],
+    rawData,
+  });
+}
+
+/** A ValueInfoProto: element type plus dims (numbers as dim_value, names as dim_param). */
+export function valueInfo(name: string, dtype: DType, shape: Shape): ValueInfoProto {
+  const dim = shape.map((d) =>
+    create(TensorShapeProto_DimensionSchema, {
+      value: typeof d === "number" ? { case: "dimValue", value: BigInt(d) } : { case: "dimParam", value: d },
+    }),
+  );
+  const tensorType = create(TypeProto_TensorSchema, {
+    elemType: ELEM_TYPES[dtype],
+    shape: create(TensorShapeProtoSchema, { dim }),
+  });
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, { value: { case: "tensorType", value: tensorType } }),
+  });
+}
+
+const A = AttributeProto_AttributeType;
+
+function intAttr(name: string, i: number): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: A.INT, i: BigInt(i) });
+}
+function intsAttr(name: string, ints: readonly number[]): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: A.INTS, ints: ints.map((v) => BigInt(v)) });
+}
+function floatAttr(name: string, f: number): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: A.FLOAT, f });
+}
+function stringAttr(name: string, s: string): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: A.STRING, s: new TextEncoder().encode(s) });
+}
+function tensorAttr(name: string, t: HostTensor): AttributeProto {
+  return create(AttributeProtoSchema, { name, type: A.TENSOR, t: toTensorProto("", t) });
+}
+
+// ---- the lowering context and table ----------------------------------------------------------
+
+/** What a lowering rule may do: name values, emit ONNX nodes, add initializers. */
+interface LowerContext {
+  readonly graph: Graph;
+  /** The ONNX tensor name of an IR value. */
+  name(value: Value): string;
+  /** Appends an ONNX node. */
+  emit(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[],
+    attrs: AttributeProto[],
+    nodeName: string,
+  ): void;
+  addInitializer(proto: TensorProto): void;
+}
+
+type LowerFn = (node: Node, ctx: LowerContext) => void;
+
+function nodeName(node: Node, suffix = ""): string {
+  return `${node.op}_${node.id}${suffix}`;
+}
+
+/** Emits the same ONNX op with the IR node's inputs and outputs and the given attributes. */
+function direct(attrs: (node: Node) => AttributeProto[] = () => []): LowerFn {
+  return (node, ctx) =>
+    ctx.emit(
+      node.op,
+      node.inputs.map((v) => ctx.name(v)),
+      node.outputs.map((v) => ctx.name(v)),
+      attrs(node),
+      nodeName(node),
+    );
+}
+
+const axisAttr = (node: Node) => [intAttr("axis", attrNumber(node, "axis"))];
+const keepdimsAttr = (node: Node) => [intAttr("keepdims", attrNumber(node, "keepdims", 1))];
+const reductionAttr = (node: Node): AttributeProto[] => [
+  stringAttr("reduction", String(node.attrs["reduction"] ?? "none")),
+];
+
+function lowerInput(node: Node, ctx: LowerContext): void {
+  const value = node.outputs[0]!;
+  if (!ctx.graph.inputs.some((i) => i.value.id === value.id)) {
+    throw new Error(
+      `graph "${ctx.graph.name}" uses input "${String(node.attrs["name"])}" that is not among its declared inputs`,
+    );
+  }
+}
+
+function lowerConstant(node: Node, ctx: LowerContext): void {
+  ctx.addInitializer(toTensorProto(ctx.name(node.outputs[0]!), node.attrs["value"] as HostTensor));
+}
+
+function lowerCast(node: Node, ctx: LowerContext): void {
+  const to = node.attrs["to"] as DType;
+  if (!(to in ELEM_TYPES)) throw new Error(`Cast node ${node.id}: unknown target dtype "${String(to)}"`);
+  direct(() => [intAttr("to", ELEM_TYPES[to])])(node, ctx);
+}
+
+/** Swaps the last two dims: ONNX Transpose's perm for a rank-r tensor. */
+function swapLastTwo(rank: number): number[] {
+  const perm = Array.from({ length: rank }, (_, i) => i);
+  perm[rank - 2] = rank - 1;
+  perm[rank - 1] = rank - 2;
+  return perm;
+}
+
+/** MatMul with transA/transB: Gemm for rank-2 float operands, else Transpose(s) + MatMul. */
+function lowerMatMul(node: Node, ctx: LowerContext): void {
+  const [a, b] = node.inputs as [Value, Value];
+  const transA = attrNumber(node, "transA", 0);
+  const transB = attrNumber(node, "transB", 0);
+  const out = ctx.name(node.outputs[0]!);
+  if (transA === 0 && transB === 0) {
+    ctx.emit("MatMul", [ctx.name(a), ctx.name(b)], [out], [], nodeName(node));
+  } else if (a.shape.length === 2 && b.shape.length === 2 && a.dtype === "float32") {
+    const attrs = [intAttr("transA", transA), intAttr("transB", transB)];
+    ctx.emit("Gemm", [ctx.name(a), ctx.name(b)], [out], attrs, nodeName(node));
+  } else {
+    const operand = (v: Value, trans: number, tag: string): string => {
+      if (trans === 0) return ctx.name(v);
+      const t = `v${node.id}_${tag}T`;
+      ctx.emit(
+        "Transpose",
+        [ctx.name(v)],
+        [t],
+        [intsAttr("perm", swapLastTwo(v.shape.length))],
+        nodeName(node, `/transpose${tag}`),
+      );
+      return t;
+    };
+    ctx.emit("MatMul", [operand(a, transA, "A"), operand(b, transB, "B")], [out], [], nodeName(node));
+  }
+}
+
+function lowerRandomUniformLike(node: Node, ctx: LowerContext): void {
+  const dtype = (node.attrs["dtype"] ?? "float32") as DType;
+  direct(() => [
+    floatAttr("seed", attrNumber(node, "seed")),
+    intAttr("dtype", ELEM_TYPES[dtype]),
+    floatAttr("low", 0),
+    floatAttr("high", 1),
+  ])(node, ctx);
+}
+
+function convAttrs(node: Node): AttributeProto[] {
+  const attrs = [
+    intsAttr("strides", attrNumbers(node, "strides")),
+    intsAttr("pads", attrNumbers(node, "pads")),
+  ];
+  const kernel = attrNumber(node, "kernel", 0);
+  if (kernel > 0) attrs.push(intsAttr("kernel_shape", [kernel]));
+  return attrs;
+}
+
+function shapeAttrs(node: Node): AttributeProto[] {
+  const attrs: AttributeProto[] = [];
+  if (node.attrs["start"] !== undefined) attrs.push(intAttr("start", attrNumber(node, "start")));
+  if (node.attrs["end"] !== undefined) attrs.push(intAttr("end", attrNumber(node, "end")));
+  return attrs;
+}
+
+/** One rule per IR op: adding an op to OP_TYPES without a rule here is a type error. */
+const LOWERINGS: Record<OpType, LowerFn> = {
+  Input: lowerInput,
+  Constant: lowerConstant,
+  Identity: direct(),
+  Neg: direct(),
+  Exp: direct(),
+  Log: direct(),
+  Tanh: direct(),
+  Sigmoid: direct(),
+  Relu: direct(),
+  Sqrt: direct(),
+  Reciprocal: direct(),
+  Abs: direct(),
+  Erf: direct(),
+  Sin: direct(),
+  Cos: direct(),
+  Not: direct(),
+  Cast: lowerCast,
+  Add: direct(),
+  Sub: direct(),
+  Mul: direct(),
+  Div: direct(),
+  Pow: direct(),
+  Max: direct(),
+  Min: direct(),
+  Equal: direct(),
+  Less: direct(),
+  LessOrEqual: direct(),
+  Greater: direct(),
+  GreaterOrEqual: direct(),
+  And: direct(),
+  Or: direct(),
+  Where: direct(),
+  MatMul: lowerMatMul,
+  ReduceSum: direct(keepdimsAttr),
+  ReduceMean: direct(keepdimsAttr),
+  ReduceMax: direct(keepdimsAttr),
+  Softmax: direct(axisAttr),
+  LogSoftmax: direct(axisAttr),
+  Reshape: direct(),
+  Transpose: direct((node) => [intsAttr("perm", attrNumbers(node, "perm"))]),
+  Concat: direct(axisAttr),
+  Slice: direct(),
+  Unsqueeze: direct(),
+  Squeeze: direct(),
+  Expand: direct(),
+  Pad: direct(() => [stringAttr("mode", "constant")]),
+  Gather: direct(axisAttr),
+  GatherElements: direct(axisAttr),
+  ScatterND: direct(reductionAttr),
+  ScatterElements: direct((node) => [...axisAttr(node), ...reductionAttr(node)]),
+  Shape: direct(shapeAttrs),
+  ConstantOfShape: direct((node) => [tensorAttr("value", node.attrs["value"] as HostTensor)]),
+  Range: direct(),
+  RandomUniformLike: lowerRandomUniformLike,
+  Conv: direct(convAttrs),
+};
+
+// ---- graph assembly --------------------------------------------------------------------------
+
+/** Values that can carry a graph output's name directly: computed, and the first output they feed. */
+function outputRenames(graph: Graph): Map<number, string> {
+  const renames = new Map<number, string>();
+  for (const out of graph.outputs) {
+    const op = out.value.node.op;
+    if (op === "Input" || op === "Constant" || renames.has(out.value.id)) continue;
+    renames.set(out.value.id, out.name);
+  }
+  return renames;
+}
+
+function checkUniqueNames(graph: Graph, names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new Error(
+        `graph "${graph.name}": tensor name "${name}" is used twice (output names must differ from input names and from internal names v<id>)`,
+      );
+    }
+    seen.add(name);
+  }
+}
+
+/** Lowers an IR graph to an ONNX ModelProto with the weights as initializers. */
+export function toModelProto(graph: Graph, options: ExportOptions = {}): ModelProto {
+  const inputNames = new Map(graph.inputs.map((i) => [i.value.id, i.name]));
+  const renames = outputRenames(graph);
+  const nodes: NodeProto[] = [];
+  const initializers: TensorProto[] = [];
+  const ctx: LowerContext = {
+    graph,
+    name: (v) => inputNames.get(v.id) ?? renames.get(v.id) ?? `v${v.id}`,
+    emit: (opType, inputs, outputs, attribute, name) => {
+      nodes.push(
+        create(NodeProtoSchema, { opType, input: [...inputs], output: [...outputs], attribute, name }),
+      );
+    },
+    addInitializer: (proto) => initializers.push(proto),
+  };
+  for (const node of graph.nodes) LOWERINGS[node.op](node, ctx);
+  for (const out of graph.outputs) {
+    const source = ctx.name(out.value);
+    if (source !== out.name) ctx.emit("Identity", [source], [out.name], [], `Output_${out.name}`);
+  }
+  checkUniqueNames(graph, [
+    ...graph.inputs.map((i) => i.name),
+    ...initializers.map((t) => t.name),
+    ...nodes.flatMap((n) => n.output),
+  ]);
+  return create(ModelProtoSchema, {
+    irVersion: BigInt(IR_VERSION),
+    opsetImport: [
+      create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(options.opset ?? DEFAULT_OPSET) }),
+    ],
+    producerName: options.producerName ?? "seq2seq-ts",
+    docString: options.docString ?? "",
+    graph: create(GraphProtoSchema, {
+      name: graph.name,
+      node: nodes,
+      initializer: initializers,
+      input: graph.inputs.map((i) => valueInfo(i.name, i.value.dtype, i.value.shape)),
+      output: graph.outputs.map((o) => valueInfo(o.name, o.value.dtype, o.value.shape)),
+    }),
+  });
+}
+
+/** Serialises `toModelProto(graph, options)` to the bytes of an .onnx file. */
+export function toOnnxBytes(graph: Graph, options: ExportOptions = {}): Uint8Array {
+  return toBinary(ModelProtoSchema, toModelProto(graph, options));
+}
