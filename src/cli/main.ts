@@ -1,6 +1,7 @@
 // Entry point of the `seq2seq` command: builds the commander program from one file per subcommand.
 // Each subcommand file exports `register(program)`; it parses its flags and calls the library.
 import { Command } from "commander";
+import { register as registerDemo } from "./demo.ts";
 import { register as registerEval } from "./eval.ts";
 
 /** Builds the full `seq2seq` program (exported so tests can inspect --help without spawning). */
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .version("0.1.0")
     .showHelpAfterError()
     .showSuggestionAfterError();
+  registerDemo(program);
   registerEval(program);
   return program;
 }
