@@ -5,7 +5,6 @@ import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { int64 } from "../src/graph/tensor.ts";
-import { seq2seqLoss } from "../src/models/seq2seq-loss.ts";
 import { TRANSFORMER_DEFAULTS, Transformer } from "../src/models/transformer.ts";
 import { buildTrainingStep, flatLayout } from "../src/train/step-graph.ts";
 import { initialFlatParams, TrainingStepRunner } from "../src/train/step-runner.ts";
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
   const params = model.parameters();
   const layout = flatLayout(params);
   let t0 = performance.now();
-  const graph = buildTrainingStep(layout, seq2seqLoss(model, { ignorePad: false }), {
+  const graph = buildTrainingStep(layout, model.trainingLoss({ ignorePad: false }), {
     beta1: 0.9,
     beta2: 0.98,
     eps: 1e-9,

@@ -7,14 +7,12 @@ import { makeBatches, padBatch } from "./data/batching.ts";
 import { referencesBySource } from "./data/parallel.ts";
 import { builtinTask } from "./data/tasks.ts";
 import { greedyDecode } from "./decode/greedy.ts";
+import { Seq2SeqRunner } from "./decode/runner.ts";
 import { int64 } from "./graph/tensor.ts";
 import { writeJsonAtomic } from "./io/atomic.ts";
 import { writeSafetensors } from "./io/safetensors.ts";
 import { g2pScore } from "./metrics/g2p.ts";
-import { buildDecoderStepGraph, buildEncoderGraph } from "./models/inference-graphs.ts";
-import { seq2seqLoss } from "./models/seq2seq-loss.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "./models/transformer.ts";
-import { OrtSession } from "./runtime/ort.ts";
 import { saveTokenizerPair, trainCharTokenizer, trainWordTokenizer } from "./tokenize/index.ts";
 import { SPECIAL_IDS } from "./tokenize/tokenizer.ts";
 import { noamLr } from "./train/schedules.ts";
@@ -74,7 +72,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
   const model = new Transformer(config);
   const layout = flatLayout(model.parameters());
-  const graph = buildTrainingStep(layout, seq2seqLoss(model, { labelSmoothing: 0.1 }), undefined, {
+  const graph = buildTrainingStep(layout, model.trainingLoss({ labelSmoothing: 0.1 }), undefined, {
     seed: o.seed,
   });
   const runner = await TrainingStepRunner.create(
@@ -132,23 +130,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const weights = unflatten(layout, runner.params);
   await runner.release();
-  const sessions = {
-    model,
-    encoder: await OrtSession.create(buildEncoderGraph(model, weights)),
-    step: await OrtSession.create(buildDecoderStepGraph(model, weights)),
-  };
+  const decoder = await Seq2SeqRunner.create(model, weights);
   const references = referencesBySource(splits.test);
   const words = [...references.keys()].slice(0, o.evalWords);
   const hyps: string[] = [];
   for (let i = 0; i < words.length; i += 128) {
     const chunk = words.slice(i, i + 128);
     const ids = await greedyDecode(
-      sessions,
+      decoder,
       chunk.map((w) => [...source.encode(w), eos]),
-      { bos, eos, pad, maxLength: 40 },
+      { bos, eos, maxLength: 40 },
     );
     hyps.push(...ids.map((row) => target.decode(row, { skipSpecial: true })));
   }
+  await decoder.release();
   const refs = words.map((w) => references.get(w)!);
   const score = g2pScore(hyps, refs);
 

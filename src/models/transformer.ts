@@ -5,7 +5,7 @@ import type { Value } from "../graph/ir.ts";
 import { causalBias, paddingBias } from "../nn/attention.ts";
 import { normal } from "../nn/init.ts";
 import { Embedding, Linear, Norm, type NormKind } from "../nn/layers.ts";
-import { Module, type Scope } from "../nn/module.ts";
+import { BoundScope, Module, type Scope } from "../nn/module.ts";
 import { LearnedPositions, positionIds, SinusoidalPositions } from "../nn/positions.ts";
 import {
   type Activation,
@@ -13,6 +13,9 @@ import {
   TransformerDecoderLayer,
   TransformerEncoderLayer,
 } from "../nn/transformer-layers.ts";
+import type { LossBuilder } from "../train/step-graph.ts";
+import { type InferenceGraphs, IO, type Seq2SeqModel, type TrainingLossOptions } from "./seq2seq.ts";
+import { transformerInferenceGraphs } from "./transformer-graphs.ts";
 
 export interface TransformerConfig {
   srcVocabSize: number;
@@ -75,7 +78,8 @@ export interface DecoderOutput {
   crossAttention: Value;
 }
 
-export class Transformer extends Module {
+export class Transformer extends Module implements Seq2SeqModel {
+  readonly architecture = "transformer";
   readonly srcEmbed: Embedding;
   readonly tgtEmbed: Embedding;
   readonly encoderPositions: SinusoidalPositions | LearnedPositions;
@@ -85,10 +89,16 @@ export class Transformer extends Module {
   readonly encoderNorm?: Norm;
   readonly decoderNorm?: Norm;
   readonly lmHead?: Linear;
+  readonly srcVocabSize: number;
+  readonly tgtVocabSize: number;
+  readonly padId: number;
 
   constructor(readonly config: TransformerConfig) {
     super("");
     const c = config;
+    this.srcVocabSize = c.srcVocabSize;
+    this.tgtVocabSize = c.tgtVocabSize;
+    this.padId = c.padId;
     const embInit = normal(c.dModel ** -0.5);
     if (c.shareEmbeddings) {
       if (c.srcVocabSize !== c.tgtVocabSize)
@@ -147,16 +157,23 @@ export class Transformer extends Module {
     return this.encoderNorm ? this.encoderNorm.forward(s, h) : h;
   }
 
+  /** Cross-attention keys/values of every decoder layer, each [batch, heads, src, d_head] (computed once per input). */
+  crossKeyValues(s: Scope, memory: Value): Array<{ key: Value; value: Value }> {
+    return this.decoderLayers.map((layer) => layer.crossAttn.projectKeyValue(s, memory));
+  }
+
   /**
    * tgtIds: [batch, t] (teacher-forced inputs, or one step); memory: [batch, src, d_model]; srcIds: [batch, src].
    * past: per-layer self-attention caches and their length (a 1-element int64), for incremental decoding.
+   * cross: precomputed cross-attention keys/values per layer (then `memory` may be undefined).
    */
   decode(
     s: Scope,
     tgtIds: Value,
-    memory: Value,
+    memory: Value | undefined,
     srcIds: Value,
     past?: { length: Value; keyValues: Array<{ key: Value; value: Value }> },
+    cross?: Array<{ key: Value; value: Value }>,
   ): DecoderOutput {
     const b = s.b;
     const memoryBias = paddingBias(s, srcIds, this.config.padId); // [batch, 1, 1, src]
@@ -165,7 +182,10 @@ export class Transformer extends Module {
     const selfKeyValues: Array<{ key: Value; value: Value }> = [];
     let crossWeights: Value | undefined;
     this.decoderLayers.forEach((layer, i) => {
-      const r = layer.forward(s, h, memory, causal, memoryBias, { past: past?.keyValues[i] });
+      const r = layer.forward(s, h, memory, causal, memoryBias, {
+        past: past?.keyValues[i],
+        cross: cross?.[i],
+      });
       h = r.output;
       selfKeyValues.push(r.selfKeyValue);
       crossWeights = r.crossWeights;
@@ -174,5 +194,26 @@ export class Transformer extends Module {
     const logits = this.lmHead ? this.lmHead.forward(s, h) : this.tgtEmbed.project(s, h); // [batch, t, V]
     const crossAttention = b.reduceMean(crossWeights!, [1], false); // [batch, t, src]
     return { logits, selfKeyValues, crossAttention };
+  }
+
+  /** Teacher-forced label-smoothed cross-entropy over src_ids, tgt_in, tgt_out (see IO). */
+  trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
+    return (b, params) => {
+      const s = new BoundScope(b, params, options.training ?? true);
+      const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
+      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
+      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
+      const memory = this.encode(s, src); // [batch, srcLen, d_model]
+      const { logits } = this.decode(s, tgtIn, memory, src); // [batch, tgtLen, V]
+      const { loss, count } = b.crossEntropy(logits, tgtOut, {
+        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
+        labelSmoothing: options.labelSmoothing ?? 0,
+      });
+      return { loss, outputs: { tokens: count } };
+    };
+  }
+
+  inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {
+    return transformerInferenceGraphs(this, weights);
   }
 }

@@ -61,20 +61,22 @@ export class MultiHeadAttention extends Module {
   }
 
   /**
-   * query: [batch, tq, d_model]; memory: [batch, tk, d_model] (ignored when `cached` keys/values are given).
+   * query: [batch, tq, d_model]; memory: [batch, tk, d_model] (unused when `cached` keys/values are given).
    * bias: additive mask broadcastable to [batch, heads, tq, tk] (0 keeps, -1e9 drops), or undefined.
    * past: earlier keys/values to prepend (decoder self-attention with a cache).
    */
   forward(
     s: Scope,
     query: Value,
-    memory: Value,
+    memory: Value | undefined,
     bias: Value | undefined,
     cache: { past?: { key: Value; value: Value }; cached?: { key: Value; value: Value } } = {},
   ): AttentionResult {
     const b = s.b;
     const q = this.splitHeads(s, this.qProj.forward(s, query)); // [batch, heads, tq, d_head]
-    let kv = cache.cached ?? this.projectKeyValue(s, memory); // [batch, heads, tk, d_head]
+    if (!cache.cached && !memory)
+      throw new Error(`${this.prefix}: attention needs a memory or cached keys/values`);
+    let kv = cache.cached ?? this.projectKeyValue(s, memory!); // [batch, heads, tk, d_head]
     if (cache.past) {
       kv = { key: b.concat([cache.past.key, kv.key], 2), value: b.concat([cache.past.value, kv.value], 2) };
     }

@@ -133,7 +133,7 @@ export class TransformerDecoderLayer extends Module {
   forward(
     s: Scope,
     x: Value,
-    memory: Value,
+    memory: Value | undefined,
     causal: Value,
     memoryBias: Value,
     cache: { past?: { key: Value; value: Value }; cross?: { key: Value; value: Value } } = {},

@@ -124,7 +124,9 @@ export class JsonTokenizer implements Tokenizer {
     this.preTokenizer = rust.getPreTokenizer();
     const later = laterSegmentPreTokenizer(this.json.pre_tokenizer);
     this.laterPreTokenizer =
-      later === null ? this.preTokenizer : RustTokenizer.fromString(JSON.stringify({ ...json, pre_tokenizer: later })).getPreTokenizer();
+      later === null
+        ? this.preTokenizer
+        : RustTokenizer.fromString(JSON.stringify({ ...json, pre_tokenizer: later })).getPreTokenizer();
     this.decoder = rust.getDecoder();
     this.kind = inferKind(this.json);
     this.vocabSize = Math.max(this.model.vocabSize, ...[...this.addedById.keys()].map((id) => id + 1));
@@ -142,7 +144,7 @@ export class JsonTokenizer implements Tokenizer {
         return;
       }
       // The Rust crate pre-tokenizes each segment at its offset in the input: only the first is at 0.
-      const preTokenizer = i === 0 && text.startsWith(segment.text.charAt(0)) ? this.preTokenizer : this.laterPreTokenizer;
+      const preTokenizer = i === 0 ? this.preTokenizer : this.laterPreTokenizer;
       const pieces = preTokenizer ? preTokenizer.preTokenizeString(segment.text) : [[segment.text]];
       for (const [piece] of pieces) ids.push(...this.tokenizePiece(piece as string));
     });

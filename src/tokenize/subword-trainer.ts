@@ -92,22 +92,30 @@ async function trainWithBinding(template: TokenizerJson, texts: readonly string[
   }
 }
 
-/** The training template: our normalizer plus Strip (the trainer reads lines with their "\n"). */
-function template(
+/**
+ * The tokenizer.json of a subword tokenizer. For "training" (the binding's input) the normalizer also
+ * strips each line (the trainer reads lines with their "\n") and there are no special tokens yet.
+ */
+function subwordJson(
+  stage: "training" | "final",
   options: SubwordOptions,
   preTokenizer: ComponentJson,
   model: TokenizerJson["model"],
 ): TokenizerJson {
-  const normalizers = [normalizerJson(options), { type: "Strip", strip_left: true, strip_right: true }];
+  const normalizer = normalizerJson(options);
+  const strip = { type: "Strip", strip_left: true, strip_right: true };
+  const training = stage === "training";
   return {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: [],
-    normalizer: { type: "Sequence", normalizers: normalizers.filter((n) => n !== null) },
+    added_tokens: training ? [] : specialAddedTokens(),
+    normalizer: training
+      ? { type: "Sequence", normalizers: normalizer ? [normalizer, strip] : [strip] }
+      : normalizer,
     pre_tokenizer: preTokenizer,
     post_processor: null,
-    decoder: null,
+    decoder: training ? null : preTokenizer,
     model,
   };
 }
@@ -182,15 +190,11 @@ export async function trainBpeTokenizer(
     vocab: {},
     merges: [],
   };
-  const trained = await trainWithBinding(template(options, preTokenizer, emptyBpe), texts);
+  const trained = await trainWithBinding(subwordJson("training", options, preTokenizer, emptyBpe), texts);
   const alphabet = byte ? bytesToUnicode() : trainedAlphabet(trained.model);
   const { vocab, merges } = truncateBpe(trained.model, options.vocabSize, alphabet);
-  return new JsonTokenizer({
-    ...template(options, preTokenizer, { ...emptyBpe, unk_token: SPECIAL_TOKENS.unk, vocab, merges }),
-    added_tokens: specialAddedTokens(),
-    normalizer: normalizerJson(options),
-    decoder: byte ? BYTE_LEVEL : METASPACE,
-  });
+  const model = { ...emptyBpe, unk_token: SPECIAL_TOKENS.unk, vocab, merges };
+  return new JsonTokenizer(subwordJson("final", options, preTokenizer, model));
 }
 
 /**
@@ -221,12 +225,8 @@ export async function trainUnigramTokenizer(
 ): Promise<JsonTokenizer> {
   checkSize(options.vocabSize, MAX_UNIGRAM_VOCAB, "Unigram");
   const emptyUnigram = { type: "Unigram", unk_id: null, vocab: [], byte_fallback: false };
-  const trained = await trainWithBinding(template(options, METASPACE, emptyUnigram), texts);
+  const trained = await trainWithBinding(subwordJson("training", options, METASPACE, emptyUnigram), texts);
   const vocab = pruneUnigram(trained.model.vocab as [string, number][], options.vocabSize);
-  return new JsonTokenizer({
-    ...template(options, METASPACE, { ...emptyUnigram, unk_id: SPECIAL_IDS.unk, vocab }),
-    added_tokens: specialAddedTokens(),
-    normalizer: normalizerJson(options),
-    decoder: METASPACE,
-  });
+  const model = { ...emptyUnigram, unk_id: SPECIAL_IDS.unk, vocab };
+  return new JsonTokenizer(subwordJson("final", options, METASPACE, model));
 }

@@ -3,14 +3,11 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { Seq2SeqRunner } from "../../src/decode/runner.ts";
 import { type HostTensor, int64 } from "../../src/graph/tensor.ts";
-import {
-  buildDecoderStepGraph,
-  buildEncoderGraph,
-  buildFullDecoderGraph,
-  INFER_IO,
-} from "../../src/models/inference-graphs.ts";
+import { IO } from "../../src/models/seq2seq.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "../../src/models/transformer.ts";
+import { buildFullDecoderGraph } from "../../src/models/transformer-graphs.ts";
 import { initialize } from "../../src/nn/init.ts";
 import { OrtSession } from "../../src/runtime/ort.ts";
 
@@ -50,47 +47,45 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+function logSoftmax(row: Float32Array): number[] {
+  const max = Math.max(...row);
+  const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+  return Array.from(row, (x) => x - lse);
+}
+
 async function cacheMatchesFullForward(overrides: Partial<TransformerConfig>): Promise<void> {
   const { model, weights } = tinyModel(overrides);
-  const c = model.config;
-  const src = int64([5, 6, 7, 8, 9, 3, 4, 11, 0, 0], [2, 5]); // second row padded
+  const sources = [
+    [5, 6, 7, 8, 9],
+    [3, 4, 11],
+  ]; // the second row gets padded
   const tgt = [1, 12, 13, 14, 15, 16, 1, 17, 18, 19, 2, 3];
   const T = 6;
+  const V = model.config.tgtVocabSize;
   const full = await OrtSession.create(buildFullDecoderGraph(model, weights));
-  const fullLogits = (await full.run({ src_ids: src, tgt_ids: int64(tgt, [2, T]) }))[INFER_IO.logits]!
+  const src = int64([5, 6, 7, 8, 9, 3, 4, 11, 0, 0], [2, 5]);
+  const fullLogits = (await full.run({ src_ids: src, tgt_ids: int64(tgt, [2, T]) }))[IO.logits]!
     .data as Float32Array;
-  const encoder = await OrtSession.create(buildEncoderGraph(model, weights));
-  const memory = (await encoder.run({ src_ids: src }))[INFER_IO.memory]!;
-  const step = await OrtSession.create(buildDecoderStepGraph(model, weights));
-  const headDim = c.dModel / c.heads;
-  const empty: HostTensor = { dtype: "float32", dims: [2, c.heads, 0, headDim], data: new Float32Array(0) };
-  let past: HostTensor[] = model.decoderLayers.flatMap(() => [empty, empty]);
-  const V = c.tgtVocabSize;
+  const runner = await Seq2SeqRunner.create(model, weights);
+  let state = await runner.encode(sources);
   for (let t = 0; t < T; t++) {
-    const feeds: Record<string, HostTensor> = {
-      tgt_ids: int64([tgt[t]!, tgt[T + t]!], [2, 1]),
-      memory,
-      src_ids: src,
-      past_length: int64([t], [1]),
-    };
-    model.decoderLayers.forEach((_, i) => {
-      feeds[INFER_IO.pastKey(i)] = past[2 * i]!;
-      feeds[INFER_IO.pastValue(i)] = past[2 * i + 1]!;
-    });
-    const out = await step.run(feeds);
-    const logits = out[INFER_IO.logits]!.data as Float32Array; // [2, 1, V]
+    const step = await runner.step(state, [tgt[t]!, tgt[T + t]!]);
     for (let row = 0; row < 2; row++) {
-      const expected = fullLogits.subarray((row * T + t) * V, (row * T + t + 1) * V);
-      const got = logits.subarray(row * V, (row + 1) * V);
+      const expected = logSoftmax(fullLogits.subarray((row * T + t) * V, (row * T + t + 1) * V));
+      const got = step.logProbs.subarray(row * V, (row + 1) * V);
       assert.ok(maxAbsDiff(got, expected) < 1e-4, `row ${row} position ${t}: ${maxAbsDiff(got, expected)}`);
     }
-    assert.deepEqual(out[INFER_IO.crossAttention]!.dims, [2, 1, 5]);
-    past = model.decoderLayers.flatMap((_, i) => [
-      out[INFER_IO.presentKey(i)]!,
-      out[INFER_IO.presentValue(i)]!,
-    ]);
-    assert.deepEqual(past[0]!.dims, [2, c.heads, t + 1, headDim]);
+    assert.equal(step.attention.length, 2 * 5);
+    state = step.state;
+    assert.equal(state.length, t + 1);
   }
+  // Reordering rows follows them: row 0 of the reordered state continues sentence 1.
+  const swapped = runner.reorder(state, [1, 0]);
+  const a = await runner.step(state, [5, 6]);
+  const b = await runner.step(swapped, [6, 5]);
+  assert.ok(maxAbsDiff(a.logProbs.subarray(V, 2 * V), b.logProbs.subarray(0, V)) < 1e-6);
+  await runner.release();
+  await full.release();
 }
 
 describe("decoder step with cache == full teacher-forced forward (1e-4)", () => {
@@ -107,18 +102,22 @@ describe("decoder step with cache == full teacher-forced forward (1e-4)", () => 
 
 test("source padding never changes the outputs at unpadded positions", async () => {
   const { model, weights } = tinyModel();
-  const encoder = await OrtSession.create(buildEncoderGraph(model, weights));
   const full = await OrtSession.create(buildFullDecoderGraph(model, weights));
-  const D = model.config.dModel;
-  const short = await encoder.run({ src_ids: int64([5, 6, 7], [1, 3]) });
-  const padded = await encoder.run({ src_ids: int64([5, 6, 7, 0, 0], [1, 5]) });
-  const a = short[INFER_IO.memory]!.data as Float32Array;
-  const b = (padded[INFER_IO.memory]!.data as Float32Array).subarray(0, 3 * D);
-  assert.ok(maxAbsDiff(a, b) < 1e-5, `encoder states differ by ${maxAbsDiff(a, b)}`);
   const tgt = int64([1, 12, 13], [1, 3]);
-  const la = (await full.run({ src_ids: int64([5, 6, 7], [1, 3]), tgt_ids: tgt }))[INFER_IO.logits]!
+  const la = (await full.run({ src_ids: int64([5, 6, 7], [1, 3]), tgt_ids: tgt }))[IO.logits]!
     .data as Float32Array;
-  const lb = (await full.run({ src_ids: int64([5, 6, 7, 0, 0], [1, 5]), tgt_ids: tgt }))[INFER_IO.logits]!
+  const lb = (await full.run({ src_ids: int64([5, 6, 7, 0, 0], [1, 5]), tgt_ids: tgt }))[IO.logits]!
     .data as Float32Array;
   assert.ok(maxAbsDiff(la, lb) < 1e-5, `decoder logits differ by ${maxAbsDiff(la, lb)}`);
+  const runner = await Seq2SeqRunner.create(model, weights);
+  const short = await runner.step(await runner.encode([[5, 6, 7]]), [1]);
+  const padded = await runner.step(await runner.encode([[5, 6, 7, 0, 0]]), [1]);
+  assert.ok(maxAbsDiff(short.logProbs, padded.logProbs) < 1e-5);
+  assert.ok(
+    maxAbsDiff(short.attention, padded.attention.subarray(0, 3)) < 1e-6,
+    "attention moved onto padding",
+  );
+  assert.ok(maxAbsDiff(padded.attention.subarray(3), [0, 0]) < 1e-6, "padding got attention");
+  await runner.release();
+  await full.release();
 });

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { AddedTokenSplitter } from "../../src/tokenize/added-tokens.ts";
 import { JsonTokenizer } from "../../src/tokenize/json-tokenizer.ts";
 import { trainCharTokenizer } from "../../src/tokenize/simple-tokenizers.ts";
+import { trainUnigramTokenizer } from "../../src/tokenize/subword-trainer.ts";
 import type { AddedTokenJson } from "../../src/tokenize/tokenizer.ts";
 import { CORPUS, rustReference } from "./fixtures.ts";
 
@@ -55,4 +56,17 @@ test("added-token ids follow the Rust crate's numbering, not a stale id in the f
   assert.equal(tokenizer.tokenToId("<extra>"), 6);
   assert.equal(tokenizer.vocabSize, 7);
   assert.equal(tokenizer.toJSON().added_tokens[4]!.id, 6);
+});
+
+test('Metaspace with prepend_scheme "first" prepends only at the start of the input, as in Rust', async () => {
+  const json = (await trainUnigramTokenizer(CORPUS, { vocabSize: 120 })).toJSON();
+  const first = { type: "Metaspace", replacement: "▁", prepend_scheme: "first", split: true };
+  json.pre_tokenizer = first;
+  json.decoder = first;
+  const tokenizer = new JsonTokenizer(json);
+  const texts = ["Ein Hund</s>läuft", "<s>Ein Hund", "a <pad> b", "Hund"];
+  assert.deepEqual(tokenizer.encodeBatch(texts), (await rustReference(json, texts)).ids);
+  json.pre_tokenizer = { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, first] };
+  const nested = new JsonTokenizer(json);
+  assert.deepEqual(nested.encodeBatch(texts), (await rustReference(json, texts)).ids);
 });

@@ -9,17 +9,10 @@ import { fileURLToPath } from "node:url";
 import { Tokenizer as HfJsTokenizer } from "@huggingface/tokenizers";
 import { inferKind, JsonTokenizer } from "../../src/tokenize/json-tokenizer.ts";
 import { trainCharTokenizer, trainWordTokenizer } from "../../src/tokenize/simple-tokenizers.ts";
+import { tokenizerConfigJson } from "../../src/tokenize/special-tokens.ts";
 import { trainBpeTokenizer, trainUnigramTokenizer } from "../../src/tokenize/subword-trainer.ts";
 import type { Tokenizer, TokenizerJson } from "../../src/tokenize/tokenizer.ts";
 import { CORPUS, PROBES, rustReference, tempDir } from "./fixtures.ts";
-
-const JS_CONFIG = {
-  pad_token: "<pad>",
-  bos_token: "<s>",
-  eos_token: "</s>",
-  unk_token: "<unk>",
-  clean_up_tokenization_spaces: false,
-};
 
 describe("tokenizer.json files we save", () => {
   const trained: Record<string, Tokenizer> = {};
@@ -35,11 +28,11 @@ describe("tokenizer.json files we save", () => {
   });
   after(cleanup);
 
-  test("load in @huggingface/tokenizers with identical ids and decodings", () => {
+  test("load in @huggingface/tokenizers (with our tokenizer_config.json) with identical ids and decodings", () => {
     for (const [name, tokenizer] of Object.entries(trained)) {
       const path = join(dir, `${name}.json`);
       tokenizer.save(path);
-      const js = new HfJsTokenizer(JSON.parse(readFileSync(path, "utf8")), JS_CONFIG);
+      const js = new HfJsTokenizer(JSON.parse(readFileSync(path, "utf8")), tokenizerConfigJson(tokenizer));
       for (const text of PROBES) {
         const ids = tokenizer.encode(text);
         assert.deepEqual(js.encode(text, { add_special_tokens: false }).ids, ids, `${name}: ${text}`);
@@ -141,7 +134,7 @@ test("on Multi30k: BPE and Unigram trained on val agree with @huggingface/tokeni
     await trainBpeTokenizer(train, { vocabSize: 2000 }),
     await trainUnigramTokenizer(train, { vocabSize: 2000 }),
   ]) {
-    const js = new HfJsTokenizer(tokenizer.toJSON(), JS_CONFIG);
+    const js = new HfJsTokenizer(tokenizer.toJSON(), tokenizerConfigJson(tokenizer));
     for (const text of probe)
       assert.deepEqual(tokenizer.encode(text), js.encode(text, { add_special_tokens: false }).ids, text);
   }

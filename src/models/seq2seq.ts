@@ -1,0 +1,73 @@
+// The contract every encoder–decoder family implements (RNN, attention RNN, Transformer, ...): a training
+// loss, and inference graphs whose caches are described by data, so decoding never branches on the family.
+
+import type { Graph } from "../graph/ir.ts";
+import type { Dim } from "../graph/shape.ts";
+import type { Module } from "../nn/module.ts";
+import type { LossBuilder } from "../train/step-graph.ts";
+
+/** Names shared by every family's graphs. */
+export const IO = {
+  /** Training batch: source ids [batch, srcLen], decoder inputs (BOS + y) and targets (y + EOS) [batch, tgtLen]. */
+  src: "src_ids",
+  tgtIn: "tgt_in",
+  tgtOut: "tgt_out",
+  /** Decoder step: the new tokens [batch, 1] and how many came before them ([1] int64). */
+  tgt: "tgt_ids",
+  pastLength: "past_length",
+  /** Decoder step outputs: logits [batch, 1, V] and cross-attention weights [batch, 1, srcLen]. */
+  logits: "logits",
+  crossAttention: "cross_attention",
+} as const;
+
+/**
+ * One piece of decoder state carried from step to step (a key/value cache, an RNN hidden state).
+ * Its first dim is always the batch, so beams are reordered by gathering along axis 0.
+ */
+export interface CacheSlot {
+  /** Decoder-step graph input name (the state before the step). */
+  readonly input: string;
+  /** Decoder-step graph output name (the state after the step). */
+  readonly output: string;
+  /** [batch, ...]; symbolic dims other than batch grow (e.g. "past"). */
+  readonly shape: readonly Dim[];
+  /**
+   * The first step's value: an empty tensor (size 0 along `axis`, other dims from `shape`),
+   * or an encoder-graph output of the same shape (e.g. the encoder's final RNN state).
+   */
+  readonly init:
+    | { readonly kind: "empty"; readonly axis: number }
+    | { readonly kind: "encoder"; readonly name: string };
+}
+
+/** Inference graphs with the weights baked in as initializers. */
+export interface InferenceGraphs {
+  /** Input: src_ids [batch, srcLen]. Outputs: `encoderOutputs`, each [batch, ...]. */
+  readonly encoder: Graph;
+  readonly encoderOutputs: readonly string[];
+  /**
+   * Inputs: tgt_ids [batch, 1], src_ids, past_length, every encoder output, every cache slot input.
+   * Outputs: logits [batch, 1, V], cross_attention [batch, 1, srcLen], every cache slot output.
+   */
+  readonly decoderStep: Graph;
+  readonly cache: readonly CacheSlot[];
+}
+
+export interface TrainingLossOptions {
+  labelSmoothing?: number;
+  /** Ignore targets equal to the pad id (default true). */
+  ignorePad?: boolean;
+  /** Dropout active (default true). */
+  training?: boolean;
+}
+
+/** An encoder–decoder model of any family. */
+export interface Seq2SeqModel extends Module {
+  readonly architecture: string;
+  readonly srcVocabSize: number;
+  readonly tgtVocabSize: number;
+  readonly padId: number;
+  /** Teacher-forced loss over the batch inputs src_ids, tgt_in, tgt_out; extra output `tokens`. */
+  trainingLoss(options?: TrainingLossOptions): LossBuilder;
+  inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs;
+}
