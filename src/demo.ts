@@ -1,19 +1,16 @@
 // `seq2seq demo`: the newcomer's first run. Trains a small Transformer on English grapheme-to-phoneme
 // (CMUdict from the npm package, offline) for a few minutes, then decodes held-out words and saves the model.
 
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { makeBatches, padBatch } from "./data/batching.ts";
 import { referencesBySource } from "./data/parallel.ts";
 import { builtinTask } from "./data/tasks.ts";
 import { greedyDecode } from "./decode/greedy.ts";
 import { Seq2SeqRunner } from "./decode/runner.ts";
 import { int64 } from "./graph/tensor.ts";
-import { writeJsonAtomic } from "./io/atomic.ts";
-import { writeSafetensors } from "./io/safetensors.ts";
 import { g2pScore } from "./metrics/g2p.ts";
+import { saveModelFolder } from "./models/folder.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "./models/transformer.ts";
-import { saveTokenizerPair, trainCharTokenizer, trainWordTokenizer } from "./tokenize/index.ts";
+import { trainCharTokenizer, trainWordTokenizer } from "./tokenize/index.ts";
 import { SPECIAL_IDS } from "./tokenize/tokenizer.ts";
 import { noamLr } from "./train/schedules.ts";
 import { buildTrainingStep, flatLayout } from "./train/step-graph.ts";
@@ -148,16 +145,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const score = g2pScore(hyps, refs);
 
   const modelDir = o.out;
-  mkdirSync(modelDir, { recursive: true });
-  const tensors = new Map(
-    [...weights].map(([name, data]) => [
-      name,
-      { dtype: "F32" as const, shape: [...model.parameters().find((p) => p.name === name)!.shape], data },
-    ]),
-  );
-  await writeSafetensors(join(modelDir, "model.safetensors"), tensors, { format: "pt" });
-  await writeJsonAtomic(join(modelDir, "config.json"), { architecture: "transformer", ...config });
-  saveTokenizerPair({ source, target, joint: false }, modelDir);
+  await saveModelFolder(modelDir, {
+    config: { architecture: model.architecture, ...config },
+    model,
+    weights,
+    tokenizers: { source, target, joint: false },
+  });
   return {
     steps: step,
     wordErrorRate: score.wordErrorRate,
