@@ -15,6 +15,8 @@ for (let i = 2; i < process.argv.length; i += 2)
 const STEPS = Number(args.get("steps") ?? 40);
 const WARMUP = Number(args.get("warmup") ?? 5);
 const THREADS = Number(args.get("threads") ?? 2);
+const OPTIMIZATION = (args.get("optimization") ?? "basic") as "basic" | "all";
+const MEM_PATTERN = (args.get("mem-pattern") ?? "0") !== "0";
 const BATCH = 64;
 const LEN = 24;
 const VOCAB = 8000;
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
   t0 = performance.now();
   const runner = await TrainingStepRunner.create(graph, layout, initialFlatParams(layout, params, 1234), {
     threads: THREADS,
+    optimization: OPTIMIZATION,
+    memPattern: MEM_PATTERN,
   });
   const sessionMs = performance.now() - t0;
 
@@ -118,7 +122,8 @@ async function main(): Promise<void> {
     `trace + autodiff: ${traceMs.toFixed(0)} ms; session creation: ${sessionMs.toFixed(0)} ms; first run: ${firstRunMs.toFixed(0)} ms`,
   );
   console.log(
-    `ours (ONNX Runtime, ${THREADS} threads): median ${oursMs.toFixed(1)} ms/step over ${STEPS} steps, ${(FLOPS_PER_STEP / oursMs / 1e6).toFixed(1)} GFLOP/s, last loss ${lastLoss.toFixed(4)}`,
+    `ORT settings: optimization ${OPTIMIZATION}, memory pattern ${MEM_PATTERN ? "on" : "off"}\n` +
+      `ours (ONNX Runtime, ${THREADS} threads): median ${oursMs.toFixed(1)} ms/step over ${STEPS} steps, ${(FLOPS_PER_STEP / oursMs / 1e6).toFixed(1)} GFLOP/s, last loss ${lastLoss.toFixed(4)}`,
   );
   console.log(`ours peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   if (torch && info) {

@@ -113,20 +113,19 @@ export function buildTrainingStep(
     0,
   ); // [P]
 
-  const gradNorm = b.sqrt(b.reduceSum(b.mul(flatGrad, flatGrad), [0])); // []
-  const clipped =
-    adamw.maxGradNorm > 0
-      ? b.mul(flatGrad, b.min(b.div(adamw.maxGradNorm, b.add(gradNorm, 1e-6)), 1))
-      : flatGrad;
-
+  // Global-norm clipping and AdamW, arranged so every [P]-sized pass counts (each is a trip through memory):
+  // the squared gradient serves both the norm and v; scalar factors are folded before they meet [P] tensors.
   const { beta1, beta2, eps, weightDecay } = adamw;
-  const newM = b.add(b.mul(m, beta1), b.mul(clipped, 1 - beta1)); // [P]
-  const newV = b.add(b.mul(v, beta2), b.mul(b.mul(clipped, clipped), 1 - beta2)); // [P]
+  const squared = b.mul(flatGrad, flatGrad); // [P]
+  const gradNorm = b.sqrt(b.reduceSum(squared, [0])); // []
+  const clip = adamw.maxGradNorm > 0 ? b.min(b.div(adamw.maxGradNorm, b.add(gradNorm, 1e-6)), 1) : b.scalar(1); // []
+  const newM = b.add(b.mul(m, beta1), b.mul(flatGrad, b.mul(clip, 1 - beta1))); // [P]
+  const newV = b.add(b.mul(v, beta2), b.mul(squared, b.mul(b.mul(clip, clip), 1 - beta2))); // [P]
+  const sqrtCorrection2 = b.sqrt(b.sub(1, b.pow(b.scalar(beta2), step))); // √(1 - β2^t)
   const correction1 = b.sub(1, b.pow(b.scalar(beta1), step)); // 1 - β1^t
-  const correction2 = b.sub(1, b.pow(b.scalar(beta2), step)); // 1 - β2^t
-  const stepSize = b.div(lr, correction1); // lr / (1 - β1^t)
-  const denom = b.add(b.div(b.sqrt(newV), b.sqrt(correction2)), eps); // √v̂ + ε
-  const update = b.mul(b.div(newM, denom), stepSize); // [P]
+  // lr·m̂/(√v̂ + ε) = (lr·√c2/c1) · m / (√v + ε·√c2)
+  const denom = b.add(b.sqrt(newV), b.mul(sqrtCorrection2, eps)); // [P]
+  const update = b.mul(b.div(newM, denom), b.div(b.mul(lr, sqrtCorrection2), correction1)); // [P]
   const decayedParams = decayParams(b, params, layout, b.mul(lr, weightDecay));
   const newParams = b.sub(decayedParams, update); // [P]
 

@@ -62,7 +62,9 @@ export class TrainingStepRunner {
     if (params.length !== layout.total) {
       throw new Error(`flat parameters have ${params.length} values, the layout needs ${layout.total}`);
     }
-    return new TrainingStepRunner(await OrtSession.create(graph, options), layout, params);
+    // No memory pattern: the same speed and a much smaller arena for a graph with symbolic dims (BENCHMARKS.md).
+    const session = await OrtSession.create(graph, { memPattern: false, ...options });
+    return new TrainingStepRunner(session, layout, params);
   }
 
   /** One optimizer step on one batch. A non-finite loss throws and leaves every buffer untouched. */
