@@ -63,8 +63,7 @@ function applyRule(
     const shapes = node.inputs.map((i) => formatShape(i.shape)).join(", ");
     throw new Error(`no gradient rule for op ${node.op} (node ${node.id}, inputs ${shapes})`);
   }
-  const g = outGrads.map((grad, i) => grad ?? b.zerosLike(node.outputs[i]!));
-  return rule(b, node, g);
+  return rule(b, node, outGrads);
 }
 
 function checkGradShape(node: Node, input: Value, g: Value): void {

@@ -252,6 +252,48 @@ export class GraphBuilder {
     return this.emit1("LogSoftmax", [x], { axis: normAxis(axis, x.shape.length) }, x.dtype, x.shape);
   }
 
+  /**
+   * ONNX LayerNormalization over the last axis: y = (x - mean) · invStd · scale + bias.
+   * Returns y [...x] and the saved statistics mean, invStd [..., 1] (used by its gradient rule).
+   */
+  layerNormalization(
+    x: Value,
+    scale: Value,
+    bias: Value | undefined,
+    epsilon: number,
+  ): { y: Value; mean: Value; invStd: Value } {
+    const stats = [...x.shape.slice(0, -1), 1];
+    const inputs = bias ? [x, scale, bias] : [x, scale];
+    const [y, mean, invStd] = this.emit("LayerNormalization", inputs, { axis: -1, epsilon }, [
+      { dtype: x.dtype, shape: x.shape },
+      { dtype: x.dtype, shape: stats },
+      { dtype: x.dtype, shape: stats },
+    ]);
+    return { y: y!, mean: mean!, invStd: invStd! };
+  }
+
+  /**
+   * ONNX SoftmaxCrossEntropyLoss without reduction: scores [n, classes], labels [n] int64.
+   * Returns the per-row loss [n] (0 where the label is `ignoreIndex`) and the log-probabilities [n, classes].
+   */
+  softmaxCrossEntropyLoss(
+    scores: Value,
+    labels: Value,
+    ignoreIndex?: number,
+  ): { loss: Value; logProb: Value } {
+    if (scores.shape.length !== 2 || labels.shape.length !== 1) {
+      throw new Error(
+        `SoftmaxCrossEntropyLoss wants scores [n, classes] and labels [n], got ${formatShape(scores.shape)} and ${formatShape(labels.shape)}`,
+      );
+    }
+    const attrs: Attrs = ignoreIndex === undefined ? {} : { ignore_index: ignoreIndex };
+    const [loss, logProb] = this.emit("SoftmaxCrossEntropyLoss", [scores, labels], attrs, [
+      { dtype: scores.dtype, shape: [scores.shape[0]!] },
+      { dtype: scores.dtype, shape: scores.shape },
+    ]);
+    return { loss: loss!, logProb: logProb! };
+  }
+
   // ---- layout -------------------------------------------------------------------------------
 
   /** Reshape with ONNX codes: 0 copies the input dim at that position, -1 is inferred. */

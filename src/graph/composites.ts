@@ -56,14 +56,9 @@ export class Builder extends GraphBuilder {
     return this.mul(x, this.sigmoid(x));
   }
 
-  /** Layer normalisation over the last axis (Ba et al. 2016): (x - μ) / √(σ² + ε) · γ + β. */
+  /** Layer normalisation over the last axis (Ba et al. 2016): (x - μ) / √(σ² + ε) · γ + β (one fused op). */
   layerNorm(x: Value, gamma: Value, beta: Value | undefined, eps = 1e-5): Value {
-    const mean = this.reduceMean(x, [-1], true); // [..., 1]
-    const centered = this.sub(x, mean); // [..., d]
-    const variance = this.reduceMean(this.mul(centered, centered), [-1], true); // [..., 1]
-    const normed = this.mul(centered, this.reciprocal(this.sqrt(this.add(variance, eps)))); // [..., d]
-    const scaled = this.mul(normed, gamma);
-    return beta ? this.add(scaled, beta) : scaled;
+    return this.layerNormalization(x, gamma, beta, eps).y;
   }
 
   /** RMS normalisation (Zhang & Sennrich 2019; T5's LayerNorm): x / √(mean(x²) + ε) · γ. */
@@ -110,19 +105,21 @@ export class Builder extends GraphBuilder {
     options: CrossEntropyOptions = {},
   ): { loss: Value; count: Value } {
     const eps = options.labelSmoothing ?? 0;
-    const logProbs = this.logSoftmax(logits, -1); // [..., V]
+    const classes = logits.shape.at(-1);
+    if (typeof classes !== "number") throw new Error("crossEntropy: the class dim must be static");
+    const scores = logits.shape.length === 2 ? logits : this.reshape(logits, [-1, classes]); // [n, V]
+    const labels = targets.shape.length === 1 ? targets : this.reshape(targets, [-1]); // [n]
+    const { loss: nll, logProb } = this.softmaxCrossEntropyLoss(scores, labels, options.ignoreIndex); // [n], [n, V]
     const valid =
       options.ignoreIndex === undefined
-        ? this.constantOfShape(this.shapeOf(targets), targets.shape, 1, "bool")
-        : this.not(this.equal(targets, options.ignoreIndex)); // [...]
-    const safeTargets = this.where(valid, targets, 0); // [...]
-    const picked = this.gatherElements(logProbs, this.unsqueeze(safeTargets, [-1]), -1); // [..., 1]
-    let perToken = this.neg(this.squeeze(picked, [-1])); // [...]
+        ? this.constantOfShape(this.shapeOf(labels), labels.shape, 1, "bool")
+        : this.not(this.equal(labels, options.ignoreIndex)); // [n]
+    let perToken = nll; // [n], already 0 at ignored targets
     if (eps > 0) {
-      const uniform = this.neg(this.reduceMean(logProbs, [-1], false)); // [...]
-      perToken = this.add(this.mul(perToken, 1 - eps), this.mul(uniform, eps));
+      const uniform = this.neg(this.reduceMean(logProb, [-1], false)); // [n]
+      perToken = this.add(this.mul(perToken, 1 - eps), this.mul(this.where(valid, uniform, 0), eps));
     }
-    const total = this.sumAll(this.where(valid, perToken, 0));
+    const total = this.sumAll(perToken);
     const count = this.sumAll(this.cast(valid, "float32"));
     const loss = options.reduction === "sum" ? total : this.div(total, this.max(count, 1));
     return { loss, count };

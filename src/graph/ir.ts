@@ -48,6 +48,9 @@ export const OP_TYPES = [
   "ReduceMax",
   "Softmax",
   "LogSoftmax",
+  // Fused ops with one explicit gradient rule each (they save passes over large tensors)
+  "LayerNormalization",
+  "SoftmaxCrossEntropyLoss",
   // Layout
   "Reshape",
   "Transpose",

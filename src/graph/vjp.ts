@@ -6,7 +6,12 @@ import { attrNumber, attrNumbers, constantOf, type Node, type OpType, type Value
 import type { Shape } from "./shape.ts";
 import { elementAt } from "./tensor.ts";
 
-export type VjpRule = (b: GraphBuilder, node: Node, g: readonly Value[]) => Array<Value | undefined>;
+/** `g[i]` is the gradient of output i, or undefined when nothing downstream needs it (multi-output ops). */
+export type VjpRule = (
+  b: GraphBuilder,
+  node: Node,
+  g: ReadonlyArray<Value | undefined>,
+) => Array<Value | undefined>;
 
 const INT_MAX = 2 ** 31 - 1;
 
@@ -52,7 +57,11 @@ function countOf(b: GraphBuilder, x: Value, axes: readonly number[]): Value {
 }
 
 /** Gradient of MatMul with optional transposes; rank-2 weights get flattened Gemm products. */
-function matmulRule(b: GraphBuilder, node: Node, g: readonly Value[]): Array<Value | undefined> {
+function matmulRule(
+  b: GraphBuilder,
+  node: Node,
+  g: ReadonlyArray<Value | undefined>,
+): Array<Value | undefined> {
   const A = input(node, 0);
   const B = input(node, 1);
   const G = g[0]!;
@@ -72,7 +81,11 @@ function matmulRule(b: GraphBuilder, node: Node, g: readonly Value[]): Array<Val
 }
 
 /** Gradient of a static or run-time Slice (step 1, non-negative bounds): zero-pad g back to x's shape. */
-function sliceRule(b: GraphBuilder, node: Node, g: readonly Value[]): Array<Value | undefined> {
+function sliceRule(
+  b: GraphBuilder,
+  node: Node,
+  g: ReadonlyArray<Value | undefined>,
+): Array<Value | undefined> {
   const x = input(node, 0);
   const axes = constantOf(input(node, 3));
   const steps = constantOf(input(node, 4));
@@ -116,6 +129,57 @@ function reduceAxes(node: Node): number[] {
   const axes = constantOf(input(node, 1));
   if (!axes) throw new Error(`${node.op} node ${node.id}: gradient needs constant axes`);
   return Array.from(axes.data as BigInt64Array, Number);
+}
+
+/**
+ * LayerNormalization with x̂ = (x − μ)·s (s = invStd), gγ = g·γ:
+ * dx = s·(gγ − mean(gγ) − x̂·mean(gγ·x̂)), dγ = Σ g·x̂, dβ = Σ g (sums over the leading dims).
+ */
+function layerNormRule(
+  b: GraphBuilder,
+  node: Node,
+  g: ReadonlyArray<Value | undefined>,
+): Array<Value | undefined> {
+  const [x, gamma, beta] = node.inputs as [Value, Value, Value | undefined];
+  const [, mean, invStd] = node.outputs as [Value, Value, Value];
+  const gy = g[0];
+  if (!gy)
+    throw new Error(`LayerNormalization node ${node.id}: only the normalised output is differentiable`);
+  const normed = b.mul(b.sub(x, mean), invStd); // x̂ [..., d]
+  const gScaled = b.mul(gy, gamma); // [..., d]
+  const meanG = b.reduceMean(gScaled, [-1], true); // [..., 1]
+  const meanGx = b.reduceMean(b.mul(gScaled, normed), [-1], true); // [..., 1]
+  const dx = b.mul(b.sub(b.sub(gScaled, meanG), b.mul(normed, meanGx)), invStd);
+  const dGamma = sumToShape(b, b.mul(gy, normed), gamma.shape);
+  return [dx, dGamma, beta ? sumToShape(b, gy, beta.shape) : undefined];
+}
+
+/**
+ * SoftmaxCrossEntropyLoss (no reduction) with p = exp(logProb):
+ * from the loss, d scores = (p − onehot(label))·g_loss (0 on ignored rows); from logProb, g − p·Σ g.
+ */
+function softmaxCrossEntropyRule(
+  b: GraphBuilder,
+  node: Node,
+  g: ReadonlyArray<Value | undefined>,
+): Array<Value | undefined> {
+  const labels = input(node, 1);
+  const logProb = node.outputs[1]!;
+  const probs = b.exp(logProb); // [n, V]
+  let d: Value | undefined;
+  const [gLoss, gLogProb] = g;
+  if (gLoss) {
+    const ignore = node.attrs["ignore_index"];
+    const valid = typeof ignore === "number" ? b.not(b.equal(labels, ignore)) : undefined;
+    const rowGrad = b.unsqueeze(valid ? b.where(valid, gLoss, 0) : gLoss, [-1]); // [n, 1]
+    const safeLabels = b.unsqueeze(valid ? b.where(valid, labels, 0) : labels, [-1]); // [n, 1]
+    d = b.scatterElements(b.mul(probs, rowGrad), safeLabels, b.neg(rowGrad), 1, "add"); // [n, V]
+  }
+  if (gLogProb) {
+    const fromLogProb = b.sub(gLogProb, b.mul(probs, b.reduceSum(gLogProb, [-1], true)));
+    d = d ? b.add(d, fromLogProb) : fromLogProb;
+  }
+  return [d, undefined];
 }
 
 /** One rule per differentiable primitive. Ops absent here have no gradient (an error if one is needed). */
@@ -176,6 +240,8 @@ export const VJP_RULES: Partial<Record<OpType, VjpRule>> = {
     ];
   },
   MatMul: matmulRule,
+  LayerNormalization: layerNormRule,
+  SoftmaxCrossEntropyLoss: softmaxCrossEntropyRule,
   ReduceSum: (b, n, g) => [reduceSumLike(b, n, g[0]!)],
   ReduceMean: (b, n, g) => [b.div(reduceSumLike(b, n, g[0]!), countOf(b, input(n, 0), reduceAxes(n)))],
   ReduceMax: (b, n, g) => {

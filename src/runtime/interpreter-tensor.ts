@@ -14,13 +14,14 @@ export interface RefTensor {
 
 /**
  * One op's implementation: input tensors in, the output tensor out. `feed` looks up a graph input by name
- * (only the Input kernel uses it). Errors need not name the node: the interpreter prefixes op and id.
+ * (only the Input kernel uses it). Multi-output ops return one tensor per output. Errors need not name the
+ * node: the interpreter prefixes op and id.
  */
 export type Kernel = (
   inputs: readonly RefTensor[],
   node: Node,
   feed: (name: string) => RefTensor,
-) => RefTensor;
+) => RefTensor | RefTensor[];
 
 /** Input `i` of a node, or a clear error when the graph gave the node too few inputs. */
 export function arg(inputs: readonly RefTensor[], i: number): RefTensor {

@@ -4,6 +4,7 @@
 import type { Graph, Node, OpType } from "../graph/ir.ts";
 import { formatShape } from "../graph/shape.ts";
 import type { HostTensor } from "../graph/tensor.ts";
+import { FUSED_KERNELS } from "./interpreter-fused.ts";
 import { INDEXING_KERNELS } from "./interpreter-indexing.ts";
 import { LAYOUT_KERNELS } from "./interpreter-layout.ts";
 import { ARITHMETIC_KERNELS } from "./interpreter-ops.ts";
@@ -21,6 +22,7 @@ const KERNELS: Record<OpType, Kernel> = {
   ...ARITHMETIC_KERNELS,
   ...LAYOUT_KERNELS,
   ...INDEXING_KERNELS,
+  ...FUSED_KERNELS,
 };
 
 const TYPED_ARRAYS = { float32: Float32Array, int64: BigInt64Array, bool: Uint8Array } as const;
@@ -80,7 +82,7 @@ export function runReference(
         throw nodeError(node, `input ${i} (value ${v.id}) is not computed before this node`);
       return t;
     });
-    values.set(node.outputs[0]!.id, runNode(node, inputs, feed));
+    runNode(node, inputs, feed).forEach((t, i) => values.set(node.outputs[i]!.id, t));
   }
   const results: Record<string, RefTensor> = {};
   for (const { name, value } of graph.outputs) {
@@ -92,20 +94,25 @@ export function runReference(
   return results;
 }
 
-/** Runs one node's kernel and checks its output against the node's IR value. */
-function runNode(node: Node, inputs: RefTensor[], feed: (name: string) => RefTensor): RefTensor {
-  if (node.outputs.length !== 1)
-    throw nodeError(node, `expected one output, the IR has ${node.outputs.length}`);
-  let out: RefTensor;
+/** Runs one node's kernel and checks each output against the node's IR values. */
+function runNode(node: Node, inputs: RefTensor[], feed: (name: string) => RefTensor): RefTensor[] {
+  let result: RefTensor | RefTensor[];
   try {
-    out = KERNELS[node.op](inputs, node, feed);
+    result = KERNELS[node.op](inputs, node, feed);
   } catch (error) {
     throw nodeError(node, error instanceof Error ? error.message : String(error), error);
   }
+  const outs = Array.isArray(result) ? result : [result];
+  if (outs.length !== node.outputs.length)
+    throw nodeError(node, `the kernel gave ${outs.length} outputs, the IR has ${node.outputs.length}`);
+  outs.forEach((out, i) => checkOutput(node, out, node.outputs[i]!));
+  return outs;
+}
+
+function checkOutput(node: Node, out: RefTensor, value: Node["outputs"][number]): void {
   if (out.dtype === "int64") {
     for (let i = 0; i < out.data.length; i++) if (out.data[i] === 0) out.data[i] = 0; // -0 is not an integer
   }
-  const value = node.outputs[0]!;
   if (out.dtype !== value.dtype)
     throw nodeError(node, `output dtype is ${out.dtype} but the IR says ${value.dtype}`);
   const matches =
@@ -117,7 +124,6 @@ function runNode(node: Node, inputs: RefTensor[], feed: (name: string) => RefTen
       `output dims ${formatDims(out.dims)} contradict the IR shape ${formatShape(value.shape)} (a shape-inference bug?)`,
     );
   }
-  return out;
 }
 
 function nodeError(node: Node, message: string, cause?: unknown): Error {

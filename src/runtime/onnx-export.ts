@@ -270,6 +270,16 @@ const LOWERINGS: Record<OpType, LowerFn> = {
   ReduceMax: direct(keepdimsAttr),
   Softmax: direct(axisAttr),
   LogSoftmax: direct(axisAttr),
+  LayerNormalization: direct((node) => [
+    intAttr("axis", -1),
+    floatAttr("epsilon", attrNumber(node, "epsilon")),
+  ]),
+  SoftmaxCrossEntropyLoss: direct((node) => {
+    const attrs = [stringAttr("reduction", "none")];
+    if (node.attrs["ignore_index"] !== undefined)
+      attrs.push(intAttr("ignore_index", attrNumber(node, "ignore_index")));
+    return attrs;
+  }),
   Reshape: direct(),
   Transpose: direct((node) => [intsAttr("perm", attrNumbers(node, "perm"))]),
   Concat: direct(axisAttr),

@@ -155,6 +155,29 @@ export const CASES: Partial<Record<OpType, Record<string, GradCase>>> = {
   ReduceMax: { "axis 1": { shapes: [[2, 5]], fn: (b, [x]) => b.reduceMax(x!, [1], true) } },
   Softmax: { "axis -1": { shapes: [[2, 5]], fn: (b, [x]) => b.softmax(x!, -1) } },
   LogSoftmax: { "axis 0": { shapes: [[4, 3]], fn: (b, [x]) => b.logSoftmax(x!, 0) } },
+  LayerNormalization: {
+    "with bias": {
+      shapes: [[2, 3, 5], [5], [5]],
+      fn: (b, [x, g, beta]) => b.layerNormalization(x!, g!, beta!, 1e-5).y,
+    },
+    "without bias": {
+      shapes: [[4, 6], [6]],
+      fn: (b, [x, g]) => b.layerNormalization(x!, g!, undefined, 1e-3).y,
+    },
+  },
+  SoftmaxCrossEntropyLoss: {
+    "loss and log-probabilities, one ignored row": {
+      shapes: [[4, 5]],
+      fn: (b, [s]) => {
+        const r = b.softmaxCrossEntropyLoss(s!, b.constant(int64([1, 0, 4, 2], [4])), 0);
+        return b.add(r.loss, b.reduceMean(b.mul(r.logProb, r.logProb), [1]));
+      },
+    },
+    "loss only": {
+      shapes: [[3, 4]],
+      fn: (b, [s]) => b.softmaxCrossEntropyLoss(s!, b.constant(int64([3, 0, 1], [3]))).loss,
+    },
+  },
   Reshape: { codes: { shapes: [[2, 3, 4]], fn: (b, [x]) => b.reshape(x!, [0, -1]) } },
   Unsqueeze: { plain: { shapes: [[2, 3]], fn: (b, [x]) => b.unsqueeze(x!, [0, 2]) } },
   Squeeze: { plain: { shapes: [[2, 1, 3]], fn: (b, [x]) => b.squeeze(x!, [1]) } },

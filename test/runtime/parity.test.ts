@@ -182,6 +182,30 @@ const CASES: ParityCase[] = [
     }),
   ),
   parityCase(
+    "LayerNormalization and SoftmaxCrossEntropyLoss (fused, every output)",
+    {
+      x: ["float32", ["batch", 3, 6], uniform([2, 3, 6], -3, 3)],
+      g: ["float32", [6], uniform([6])],
+      s: ["float32", ["n", 5], uniform([4, 5], -4, 4)],
+      l: ["int64", ["n"], int64([0, 4, 2, 4], [4])],
+    },
+    (b, { x, g, s, l }) => {
+      const ln = b.layerNormalization(x, g!, g!, 1e-5);
+      const noBias = b.layerNormalization(x, g!, undefined, 1e-3);
+      const ce = b.softmaxCrossEntropyLoss(s!, l!);
+      const ignoring = b.softmaxCrossEntropyLoss(s!, l!, 4);
+      return {
+        y: ln.y,
+        mean: ln.mean,
+        invStd: ln.invStd,
+        yNoBias: noBias.y,
+        loss: ce.loss,
+        logProb: ce.logProb,
+        lossIgnoring: ignoring.loss,
+      };
+    },
+  ),
+  parityCase(
     "Reshape, Transpose, Concat, Unsqueeze, Squeeze",
     {
       x: ["float32", ["batch", 3, 4], uniform([2, 3, 4])],
