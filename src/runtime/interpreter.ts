@@ -82,7 +82,8 @@ export function runReference(
         throw nodeError(node, `input ${i} (value ${v.id}) is not computed before this node`);
       return t;
     });
-    runNode(node, inputs, feed).forEach((t, i) => values.set(node.outputs[i]!.id, t));
+    const outputs = runNode(node, inputs, feed);
+    for (let i = 0; i < outputs.length; i++) values.set(node.outputs[i]!.id, outputs[i]!);
   }
   const results: Record<string, RefTensor> = {};
   for (const { name, value } of graph.outputs) {
@@ -105,7 +106,7 @@ function runNode(node: Node, inputs: RefTensor[], feed: (name: string) => RefTen
   const outs = Array.isArray(result) ? result : [result];
   if (outs.length !== node.outputs.length)
     throw nodeError(node, `the kernel gave ${outs.length} outputs, the IR has ${node.outputs.length}`);
-  outs.forEach((out, i) => checkOutput(node, out, node.outputs[i]!));
+  for (let i = 0; i < outs.length; i++) checkOutput(node, outs[i]!, node.outputs[i]!);
   return outs;
 }
 

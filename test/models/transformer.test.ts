@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Seq2SeqRunner } from "../../src/decode/runner.ts";
-import { type HostTensor, int64 } from "../../src/graph/tensor.ts";
+import { int64 } from "../../src/graph/tensor.ts";
 import { IO } from "../../src/models/seq2seq.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "../../src/models/transformer.ts";
 import { buildFullDecoderGraph } from "../../src/models/transformer-graphs.ts";
