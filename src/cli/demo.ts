@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { runDemo } from "../demo.ts";
+import { consoleObserver } from "../train/progress.ts";
 
 export function register(program: Command): void {
   program
@@ -22,6 +23,7 @@ export function register(program: Command): void {
         seed: Number(flags.seed),
         evalWords: Number(flags.evalWords),
         log: (line) => process.stdout.write(`${line}\n`),
+        observer: consoleObserver(process.stdout, 50),
       });
       process.stdout.write(`\nheld-out words after ${result.steps} steps:\n`);
       for (const e of result.examples) {
@@ -34,5 +36,6 @@ export function register(program: Command): void {
         `word error rate ${result.wordErrorRate.toFixed(1)}%, phoneme error rate ${result.phonemeErrorRate.toFixed(1)}%\n`,
       );
       process.stdout.write(`model saved to ${result.modelDir}\n`);
+      process.stdout.write(`training log, checkpoint and loss plot: ${result.runDir}\n`);
     });
 }

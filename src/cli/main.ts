@@ -1,8 +1,13 @@
 // Entry point of the `seq2seq` command: builds the commander program from one file per subcommand.
 // Each subcommand file exports `register(program)`; it parses its flags and calls the library.
 import { Command } from "commander";
+import { register as registerData } from "./data.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerEval } from "./eval.ts";
+import { register as registerExport } from "./export.ts";
+import { register as registerServe } from "./serve.ts";
+import { register as registerTrain } from "./train.ts";
+import { register as registerTranslate } from "./translate.ts";
 
 /** Builds the full `seq2seq` program (exported so tests can inspect --help without spawning). */
 export function buildProgram(): Command {
@@ -13,6 +18,11 @@ export function buildProgram(): Command {
     .showSuggestionAfterError();
   registerDemo(program);
   registerEval(program);
+  registerData(program);
+  registerTrain(program);
+  registerServe(program);
+  registerTranslate(program);
+  registerExport(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 // Greedy decoding, and the one-token-per-row loop it shares with sampling: every step the logits
 // processors constrain each row's log-probabilities and a chooser picks the next token; finished rows leave.
 
-import { buildProcessors, applyProcessors } from "./processors.ts";
+import { applyProcessors, buildProcessors } from "./processors.ts";
 import type { DecoderState, Seq2SeqRunner } from "./runner.ts";
 import { attentionRow, type Hypothesis, type SearchOptions, type StepModel } from "./search.ts";
 
@@ -69,7 +69,11 @@ export async function decodeEachRow<S>(
 }
 
 /** Greedy search: the most probable (constrained) token at every step, one hypothesis per sentence. */
-export function greedySearch<S>(model: StepModel<S>, state: S, options: SearchOptions): Promise<Hypothesis[]> {
+export function greedySearch<S>(
+  model: StepModel<S>,
+  state: S,
+  options: SearchOptions,
+): Promise<Hypothesis[]> {
   return decodeEachRow(model, state, options, argmax);
 }
 
@@ -87,5 +91,5 @@ export async function greedyDecode(
 ): Promise<number[][]> {
   const state: DecoderState = await runner.encode(sources);
   const hyps = await greedySearch(runner, state, { ...options, srcLengths: sources.map((s) => s.length) });
-  return hyps.map((h) => h.tokens.filter((t, i) => !(t === options.eos && i === h.tokens.length - 1)));
+  return hyps.map((h) => (h.tokens.at(-1) === options.eos ? h.tokens.slice(0, -1) : h.tokens));
 }

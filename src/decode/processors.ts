@@ -114,7 +114,8 @@ export class SuppressTokensProcessor implements LogitsProcessor {
 
   process(scores: Float32Array, context: ProcessorContext): void {
     const vocab = vocabOf(scores, context);
-    for (let row = 0; row < context.generated.length; row++) for (const id of this.ids) ban(scores, vocab, row, id);
+    for (let row = 0; row < context.generated.length; row++)
+      for (const id of this.ids) ban(scores, vocab, row, id);
   }
 }
 
@@ -186,7 +187,8 @@ export function buildProcessors(options: ConstraintOptions): LogitsProcessor[] {
   if (options.suppressTokens?.length) list.push(new SuppressTokensProcessor(options.suppressTokens));
   if (options.beginSuppressTokens?.length)
     list.push(new BeginSuppressTokensProcessor(options.beginSuppressTokens));
-  if (options.forcedFirstToken !== undefined) list.push(new ForcedFirstTokenProcessor(options.forcedFirstToken));
+  if (options.forcedFirstToken !== undefined)
+    list.push(new ForcedFirstTokenProcessor(options.forcedFirstToken));
   if (options.minLength) list.push(new MinLengthProcessor(options.minLength, options.eos));
   list.push(new MaxLengthProcessor(options.maxLength, options.eos, options.relativeMaxLength));
   return list;

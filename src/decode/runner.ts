@@ -82,6 +82,12 @@ export class Seq2SeqRunner {
 
   /** Runs the encoder on source id rows (each already ending in EOS if the model expects it). */
   async encode(sources: readonly (readonly number[])[]): Promise<DecoderState> {
+    const limit = this.model.maxSourceLength;
+    const tooLong = limit === undefined ? -1 : sources.findIndex((row) => row.length > limit);
+    if (tooLong >= 0)
+      throw new Error(
+        `source ${tooLong} has ${sources[tooLong]!.length} tokens; this ${this.model.architecture} model takes at most ${limit} (maxSourceLength)`,
+      );
     const src = padIds(sources, this.model.padId);
     const encoded = await this.encoder.run({ [IO.src]: src });
     const rows = sources.length;

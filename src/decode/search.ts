@@ -44,12 +44,23 @@ export interface SearchOptions extends ConstraintOptions {
 }
 
 /** Row `row`'s attention [srcLen] trimmed to the sentence's `srcLength` (drops padding positions). */
-export function attentionRow(attention: Float32Array, rows: number, row: number, srcLength: number): Float32Array {
+export function attentionRow(
+  attention: Float32Array,
+  rows: number,
+  row: number,
+  srcLength: number,
+): Float32Array {
   const padded = attention.length / rows;
   return attention.slice(row * padded, row * padded + Math.min(srcLength, padded));
 }
 
 /** An empty hypothesis (what a sentence gets when every path was banned). */
 export function emptyHypothesis(): Hypothesis {
-  return { tokens: [], tokenLogProbs: [], logProb: Number.NEGATIVE_INFINITY, score: Number.NEGATIVE_INFINITY, attention: [] };
+  return {
+    tokens: [],
+    tokenLogProbs: [],
+    logProb: Number.NEGATIVE_INFINITY,
+    score: Number.NEGATIVE_INFINITY,
+    attention: [],
+  };
 }

@@ -2,6 +2,9 @@
 // config files are checked against) and a constructor, so a config.json rebuilds exactly its model.
 
 import { resolveConfig } from "../io/config.ts";
+import { DECODER_ONLY_DEFAULTS, PrefixLm } from "./decoder-only.ts";
+import { ENCODER_ONLY_DEFAULTS, TransformerEncoderClassifier } from "./encoder-only.ts";
+import { RNN_ARCHITECTURES } from "./rnn-architectures.ts";
 import type { Seq2SeqModel } from "./seq2seq.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "./transformer.ts";
 
@@ -57,4 +60,18 @@ registerArchitecture<TransformerConfig>("transformer", {
   description: "Transformer encoder–decoder (Vaswani et al. 2017)",
   defaults: TRANSFORMER_DEFAULTS,
   build: (c) => new Transformer(c),
+});
+
+for (const [name, family] of RNN_ARCHITECTURES) registerArchitecture(name, family);
+
+registerArchitecture("decoder-only", {
+  description: "Decoder-only prefix LM over [source, target] (Liu et al. 2018; Raffel et al. 2020 §3.2.1)",
+  defaults: DECODER_ONLY_DEFAULTS,
+  build: (c) => new PrefixLm(c),
+});
+
+registerArchitecture("encoder-only", {
+  description: "Transformer encoder with a per-position or pooled label head (Devlin et al. 2019 §4)",
+  defaults: ENCODER_ONLY_DEFAULTS,
+  build: (c) => new TransformerEncoderClassifier(c),
 });

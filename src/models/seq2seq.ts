@@ -53,12 +53,23 @@ export interface InferenceGraphs {
   readonly cache: readonly CacheSlot[];
 }
 
+/** Static source/target lengths a graph is unrolled to (recurrent families); shorter batches are padded inside. */
+export interface LengthBucket {
+  readonly srcLen: number;
+  readonly tgtLen: number;
+}
+
 export interface TrainingLossOptions {
   labelSmoothing?: number;
   /** Ignore targets equal to the pad id (default true). */
   ignorePad?: boolean;
   /** Dropout active (default true). */
   training?: boolean;
+  /**
+   * Families with `lengthBuckets`: the static lengths to unroll this graph to (default: the last, longest
+   * bucket). The graph then takes any batch with srcLen <= bucket.srcLen and tgtLen <= bucket.tgtLen.
+   */
+  bucket?: LengthBucket;
 }
 
 /** An encoder–decoder model of any family. */
@@ -67,6 +78,13 @@ export interface Seq2SeqModel extends Module {
   readonly srcVocabSize: number;
   readonly tgtVocabSize: number;
   readonly padId: number;
+  /**
+   * Families whose graphs unroll over a static length (RNNs), ascending: a trainer builds one training graph
+   * per bucket and runs each batch on the first bucket that holds it (docs/rnn.md). Absent: one graph, any length.
+   */
+  readonly lengthBuckets?: readonly LengthBucket[];
+  /** The longest source the inference encoder takes (absent: no limit). */
+  readonly maxSourceLength?: number;
   /** Teacher-forced loss over the batch inputs src_ids, tgt_in, tgt_out; extra output `tokens`. */
   trainingLoss(options?: TrainingLossOptions): LossBuilder;
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs;

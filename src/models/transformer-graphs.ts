@@ -26,7 +26,7 @@ export function transformerInferenceGraphs(
   weights: ReadonlyMap<string, Float32Array>,
 ): InferenceGraphs {
   const c = model.config;
-  const headDim = c.dModel / c.heads;
+  const headDim = model.headDim;
   const layers = model.decoderLayers.map((_, i) => i);
 
   const eb = new Builder();
@@ -54,7 +54,8 @@ export function transformerInferenceGraphs(
     key: b.input(pastKey(i), "float32", kvShape("past")),
     value: b.input(pastValue(i), "float32", kvShape("past")),
   }));
-  const out = model.decode(s, tgt, undefined, stepSrc, { length: pastLength, keyValues: past }, crossIn);
+  const memoryBias = model.sourceBias(s, stepSrc); // [batch, 1, 1, srcLen]
+  const out = model.decode(s, tgt, undefined, memoryBias, { length: pastLength, keyValues: past }, crossIn);
   const stepOutputs: Record<string, Value> = {
     [IO.logits]: out.logits,
     [IO.crossAttention]: out.crossAttention,
@@ -88,6 +89,18 @@ export function buildFullDecoderGraph(model: Transformer, weights: ReadonlyMap<s
   const s = new ConstantScope(b, weights);
   const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
   const tgt = b.input(IO.tgt, "int64", ["batch", "t"]);
-  const memory = model.encode(s, src);
-  return b.build("full_decoder", { [IO.logits]: model.decode(s, tgt, memory, src).logits });
+  const memory = model.encode(s, src); // [batch, srcLen, d_model]
+  const logits = model.decode(s, tgt, memory, model.sourceBias(s, src)).logits; // [batch, t, V]
+  return b.build("full_decoder", { [IO.logits]: logits });
+}
+
+/** The encoder's last hidden state: src_ids [batch, srcLen] -> `encoder_output` [batch, srcLen, d_model]. */
+export function buildEncoderOutputGraph(
+  model: Transformer,
+  weights: ReadonlyMap<string, Float32Array>,
+): Graph {
+  const b = new Builder();
+  const s = new ConstantScope(b, weights);
+  const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
+  return b.build("encoder_output", { encoder_output: model.encode(s, src) });
 }

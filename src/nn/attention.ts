@@ -5,12 +5,30 @@ import type { Value } from "../graph/ir.ts";
 import { Linear } from "./layers.ts";
 import { Module, type Scope } from "./module.ts";
 
+/** Checkpoint names of the four projections (BART: q_proj/k_proj/v_proj/out_proj; T5: q/k/v/o). */
+export interface AttentionNames {
+  q: string;
+  k: string;
+  v: string;
+  out: string;
+}
+
+export const BART_ATTENTION_NAMES: AttentionNames = {
+  q: "q_proj",
+  k: "k_proj",
+  v: "v_proj",
+  out: "out_proj",
+};
+
 export interface AttentionOptions {
   bias?: boolean;
   /** Dropout on the attention weights (training graphs only). */
   dropout?: number;
   /** Multiply scores by 1/√d_head (false for T5, whose initialisation absorbs the scale). */
   scale?: boolean;
+  /** Size of each head (default dModel / heads; T5 configs give it as d_kv). */
+  headDim?: number;
+  names?: AttentionNames;
 }
 
 export interface AttentionResult {
@@ -29,6 +47,8 @@ export class MultiHeadAttention extends Module {
   readonly vProj: Linear;
   readonly outProj: Linear;
   readonly headDim: number;
+  /** heads × headDim: the width of the projected queries, keys and values. */
+  readonly inner: number;
 
   constructor(
     prefix: string,
@@ -37,13 +57,16 @@ export class MultiHeadAttention extends Module {
     readonly options: AttentionOptions = {},
   ) {
     super(prefix);
-    if (dModel % heads !== 0) throw new Error(`d_model ${dModel} is not divisible by ${heads} heads`);
-    this.headDim = dModel / heads;
+    if (!options.headDim && dModel % heads !== 0)
+      throw new Error(`d_model ${dModel} is not divisible by ${heads} heads`);
+    this.headDim = options.headDim || dModel / heads;
+    this.inner = heads * this.headDim;
     const bias = options.bias ?? true;
-    this.qProj = this.child(new Linear(this.qualified("q_proj"), dModel, dModel, { bias }));
-    this.kProj = this.child(new Linear(this.qualified("k_proj"), dModel, dModel, { bias }));
-    this.vProj = this.child(new Linear(this.qualified("v_proj"), dModel, dModel, { bias }));
-    this.outProj = this.child(new Linear(this.qualified("out_proj"), dModel, dModel, { bias }));
+    const n = options.names ?? BART_ATTENTION_NAMES;
+    this.qProj = this.child(new Linear(this.qualified(n.q), dModel, this.inner, { bias }));
+    this.kProj = this.child(new Linear(this.qualified(n.k), dModel, this.inner, { bias }));
+    this.vProj = this.child(new Linear(this.qualified(n.v), dModel, this.inner, { bias }));
+    this.outProj = this.child(new Linear(this.qualified(n.out), this.inner, dModel, { bias }));
   }
 
   /** [batch, t, d_model] -> [batch, heads, t, d_head] */
@@ -86,7 +109,7 @@ export class MultiHeadAttention extends Module {
     const weights = b.softmax(scores, -1); // [batch, heads, tq, tk]
     const dropped = s.training ? b.dropout(weights, this.options.dropout ?? 0) : weights;
     const context = b.matmul(dropped, kv.value); // [batch, heads, tq, d_head]
-    const merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [0, 0, this.dModel]); // [batch, tq, d_model]
+    const merged = b.reshape(b.transpose(context, [0, 2, 1, 3]), [0, 0, this.inner]); // [batch, tq, heads * d_head]
     return { output: this.outProj.forward(s, merged), weights, key: kv.key, value: kv.value };
   }
 }
@@ -95,6 +118,13 @@ export class MultiHeadAttention extends Module {
 export function paddingBias(s: Scope, ids: Value, padId: number): Value {
   const b = s.b;
   const isPad = b.cast(b.equal(ids, padId), "float32"); // [batch, tk]
+  return b.unsqueeze(b.mul(isPad, -1e9), [1, 2]); // [batch, 1, 1, tk]
+}
+
+/** Additive bias from a Hugging Face attention_mask [batch, tk] (int64, 1 = token) -> [batch, 1, 1, tk]. */
+export function maskBias(s: Scope, mask: Value): Value {
+  const b = s.b;
+  const isPad = b.cast(b.equal(mask, 0), "float32"); // [batch, tk]
   return b.unsqueeze(b.mul(isPad, -1e9), [1, 2]); // [batch, 1, 1, tk]
 }
 

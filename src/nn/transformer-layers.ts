@@ -1,12 +1,56 @@
-// Transformer encoder and decoder layers (Vaswani et al. 2017, §3.1), pre- or post-norm, with the
-// Hugging Face BART-family parameter names (self_attn, encoder_attn, fc1, fc2, *_layer_norm).
+// Transformer encoder and decoder layers (Vaswani et al. 2017, §3.1), pre- or post-norm, named by a table
+// of Hugging Face checkpoint names (BART's self_attn/fc1/... by default, or T5's layer.0.SelfAttention/...).
 
 import type { Value } from "../graph/ir.ts";
-import { type AttentionResult, MultiHeadAttention } from "./attention.ts";
+import {
+  type AttentionNames,
+  type AttentionOptions,
+  type AttentionResult,
+  BART_ATTENTION_NAMES,
+  MultiHeadAttention,
+} from "./attention.ts";
 import { Linear, Norm, type NormKind } from "./layers.ts";
 import { Module, type Scope } from "./module.ts";
 
-export type Activation = "relu" | "gelu" | "gelu_tanh";
+/** gelu: exact erf form; gelu_tanh: the tanh approximation (HF "gelu_new"); silu: x·σ(x) (HF "swish"). */
+export type Activation = "relu" | "gelu" | "gelu_tanh" | "silu";
+
+/**
+ * Checkpoint names of a layer's parts, relative to the layer's prefix. `ffn` is the prefix of the
+ * feed-forward linears ("" = the layer itself); `gate` is the linear half of a gated FFN.
+ */
+export interface LayerNames {
+  selfAttn: string;
+  selfAttnNorm: string;
+  crossAttn: string;
+  crossAttnNorm: string;
+  ffn: string;
+  fc1: string;
+  gate: string;
+  fc2: string;
+  finalNorm: string;
+  attention: AttentionNames;
+}
+
+/** BART-family names (also used by Marian, mBART, M2M100/NLLB, Whisper). */
+export const BART_LAYER_NAMES: LayerNames = {
+  selfAttn: "self_attn",
+  selfAttnNorm: "self_attn_layer_norm",
+  crossAttn: "encoder_attn",
+  crossAttnNorm: "encoder_attn_layer_norm",
+  ffn: "",
+  fc1: "fc1",
+  gate: "gate_proj",
+  fc2: "fc2",
+  finalNorm: "final_layer_norm",
+  attention: BART_ATTENTION_NAMES,
+};
+
+/** `prefix.name`, or `prefix` alone when `name` is empty. */
+export function joinName(prefix: string, name: string): string {
+  if (!name) return prefix;
+  return prefix ? `${prefix}.${name}` : name;
+}
 
 export interface LayerOptions {
   dModel: number;
@@ -20,16 +64,36 @@ export interface LayerOptions {
   dropout: number;
   attentionDropout: number;
   activationDropout: number;
+  /** Gated FFN act(x W1) ⊙ (x Wg) (Shazeer 2020, "GLU Variants"; T5 v1.1). Default false. */
+  gatedFfn?: boolean;
+  /** Scale attention scores by 1/√d_head (default true; false for T5). */
+  scaleAttention?: boolean;
+  /** Size of each attention head (default dModel / heads). */
+  headDim?: number;
+  /** Checkpoint names (default BART_LAYER_NAMES). */
+  names?: LayerNames;
 }
 
 export function activate(s: Scope, x: Value, activation: Activation): Value {
-  if (activation === "relu") return s.b.relu(x);
-  return activation === "gelu" ? s.b.gelu(x) : s.b.geluTanh(x);
+  switch (activation) {
+    case "relu":
+      return s.b.relu(x);
+    case "gelu":
+      return s.b.gelu(x);
+    case "gelu_tanh":
+      return s.b.geluTanh(x);
+    case "silu":
+      return s.b.silu(x);
+  }
 }
 
-/** Position-wise feed-forward network FFN(x) = act(x W1 + b1) W2 + b2 (§3.3). */
+/**
+ * Position-wise feed-forward network FFN(x) = act(x W1 + b1) W2 + b2 (§3.3), or its gated form
+ * FFN(x) = (act(x W1) ⊙ x Wg) W2 (Shazeer 2020) when `gatedFfn`.
+ */
 export class FeedForward extends Module {
   readonly fc1: Linear;
+  readonly gate?: Linear;
   readonly fc2: Linear;
 
   constructor(
@@ -37,16 +101,32 @@ export class FeedForward extends Module {
     readonly o: LayerOptions,
   ) {
     super(prefix);
-    this.fc1 = this.child(new Linear(this.qualified("fc1"), o.dModel, o.ffDim, { bias: o.bias }));
-    this.fc2 = this.child(new Linear(this.qualified("fc2"), o.ffDim, o.dModel, { bias: o.bias }));
+    const n = o.names ?? BART_LAYER_NAMES;
+    const linear = (name: string, inF: number, outF: number) =>
+      this.child(new Linear(joinName(prefix, name), inF, outF, { bias: o.bias }));
+    this.fc1 = linear(n.fc1, o.dModel, o.ffDim);
+    if (o.gatedFfn) this.gate = linear(n.gate, o.dModel, o.ffDim);
+    this.fc2 = linear(n.fc2, o.ffDim, o.dModel);
   }
 
   /** x: [batch, t, d_model] -> [batch, t, d_model] */
   forward(s: Scope, x: Value): Value {
-    const hidden = activate(s, this.fc1.forward(s, x), this.o.activation); // [batch, t, ff]
+    let hidden = activate(s, this.fc1.forward(s, x), this.o.activation); // [batch, t, ff]
+    if (this.gate) hidden = s.b.mul(hidden, this.gate.forward(s, x)); // [batch, t, ff]
     const dropped = s.training ? s.b.dropout(hidden, this.o.activationDropout) : hidden;
-    return this.fc2.forward(s, dropped);
+    return this.fc2.forward(s, dropped); // [batch, t, d_model]
   }
+}
+
+/** The attention options of a layer's attention blocks. */
+function attentionOptions(o: LayerOptions): AttentionOptions {
+  return {
+    bias: o.bias,
+    dropout: o.attentionDropout,
+    scale: o.scaleAttention ?? true,
+    headDim: o.headDim,
+    names: (o.names ?? BART_LAYER_NAMES).attention,
+  };
 }
 
 /** residual(x) = x + dropout(sublayer(norm(x))) (pre-norm) or norm(x + dropout(sublayer(x))) (post-norm). */
@@ -68,16 +148,15 @@ export class TransformerEncoderLayer extends Module {
     readonly o: LayerOptions,
   ) {
     super(prefix);
-    const attn = { bias: o.bias, dropout: o.attentionDropout };
-    this.selfAttn = this.child(new MultiHeadAttention(this.qualified("self_attn"), o.dModel, o.heads, attn));
-    this.selfAttnNorm = this.child(
-      new Norm(this.qualified("self_attn_layer_norm"), o.dModel, o.norm, o.normEps),
-    );
-    this.ffn = this.child(new FeedForward(prefix, o));
-    this.finalNorm = this.child(new Norm(this.qualified("final_layer_norm"), o.dModel, o.norm, o.normEps));
+    const n = o.names ?? BART_LAYER_NAMES;
+    const attn = attentionOptions(o);
+    this.selfAttn = this.child(new MultiHeadAttention(joinName(prefix, n.selfAttn), o.dModel, o.heads, attn));
+    this.selfAttnNorm = this.child(new Norm(joinName(prefix, n.selfAttnNorm), o.dModel, o.norm, o.normEps));
+    this.ffn = this.child(new FeedForward(joinName(prefix, n.ffn), o));
+    this.finalNorm = this.child(new Norm(joinName(prefix, n.finalNorm), o.dModel, o.norm, o.normEps));
   }
 
-  /** x: [batch, src, d_model]; padBias: [batch, 1, 1, src] -> [batch, src, d_model] */
+  /** x: [batch, src, d_model]; padBias: broadcastable to [batch, heads, src, src] -> [batch, src, d_model] */
   forward(s: Scope, x: Value, padBias: Value): Value {
     const h = residual(
       s,
@@ -111,23 +190,21 @@ export class TransformerDecoderLayer extends Module {
     readonly o: LayerOptions,
   ) {
     super(prefix);
-    const attn = { bias: o.bias, dropout: o.attentionDropout };
-    this.selfAttn = this.child(new MultiHeadAttention(this.qualified("self_attn"), o.dModel, o.heads, attn));
-    this.selfAttnNorm = this.child(
-      new Norm(this.qualified("self_attn_layer_norm"), o.dModel, o.norm, o.normEps),
-    );
+    const n = o.names ?? BART_LAYER_NAMES;
+    const attn = attentionOptions(o);
+    this.selfAttn = this.child(new MultiHeadAttention(joinName(prefix, n.selfAttn), o.dModel, o.heads, attn));
+    this.selfAttnNorm = this.child(new Norm(joinName(prefix, n.selfAttnNorm), o.dModel, o.norm, o.normEps));
     this.crossAttn = this.child(
-      new MultiHeadAttention(this.qualified("encoder_attn"), o.dModel, o.heads, attn),
+      new MultiHeadAttention(joinName(prefix, n.crossAttn), o.dModel, o.heads, attn),
     );
-    this.crossAttnNorm = this.child(
-      new Norm(this.qualified("encoder_attn_layer_norm"), o.dModel, o.norm, o.normEps),
-    );
-    this.ffn = this.child(new FeedForward(prefix, o));
-    this.finalNorm = this.child(new Norm(this.qualified("final_layer_norm"), o.dModel, o.norm, o.normEps));
+    this.crossAttnNorm = this.child(new Norm(joinName(prefix, n.crossAttnNorm), o.dModel, o.norm, o.normEps));
+    this.ffn = this.child(new FeedForward(joinName(prefix, n.ffn), o));
+    this.finalNorm = this.child(new Norm(joinName(prefix, n.finalNorm), o.dModel, o.norm, o.normEps));
   }
 
   /**
-   * x: [batch, t, d_model]; memory: [batch, src, d_model]; causal: [1, 1, t, past + t]; memoryBias: [batch, 1, 1, src].
+   * x: [batch, t, d_model]; memory: [batch, src, d_model]; causal: broadcastable to [batch, heads, t, past + t]
+   * (with T5's relative position bias added); memoryBias: [batch, 1, 1, src].
    * cache.past: earlier self-attention keys/values; cache.cross: precomputed cross-attention keys/values.
    */
   forward(

@@ -1,5 +1,5 @@
 // One ONNX graph per model for a whole training step: forward, loss, backward, global-norm clipping and
-// AdamW. Parameters and optimizer moments cross the boundary as three flat float32 buffers.
+// AdamW, over flat float32 buffers; plus its halves for gradient accumulation and a loss-only graph.
 
 import { gradients } from "../graph/autodiff.ts";
 import type { BuilderOptions } from "../graph/builder.ts";
@@ -97,12 +97,105 @@ export function buildTrainingStep(
   const v = b.input(STEP_IO.v, "float32", [P]);
   const step = b.input(STEP_IO.step, "float32", []);
   const lr = b.input(STEP_IO.lr, "float32", []);
+  const { loss, outputs, flatGrad } = lossAndGradient(b, layout, buildLoss, params);
+  const update = adamwUpdate(b, layout, adamw, { params, m, v, grad: flatGrad, step, lr });
+  return b.build("training_step", {
+    [STEP_IO.newParams]: update.params,
+    [STEP_IO.newM]: update.m,
+    [STEP_IO.newV]: update.v,
+    [STEP_IO.loss]: loss,
+    [STEP_IO.gradNorm]: update.gradNorm,
+    ...outputs,
+  });
+}
 
+/** Graph input and output names of gradient accumulation (see buildGradientStep and buildApplyStep). */
+export const ACCUMULATE_IO = {
+  /** The gradient summed so far [P]. */
+  gradIn: "grad_acc",
+  /** This micro-batch's share of the whole batch (rank 0), e.g. its tokens / all tokens. */
+  weight: "loss_weight",
+  gradOut: "grad_acc_out",
+  /** The accumulated gradient the apply graph consumes [P]. */
+  grad: "grad",
+} as const;
+
+/**
+ * Builds the gradient half of an accumulated step. Inputs: params [P], grad_acc [P], loss_weight (rank 0)
+ * and the loss builder's inputs. Outputs: grad_acc_out = grad_acc + loss_weight · ∂loss/∂params [P],
+ * loss and extras. Summing micro-batches weighted by their share of the tokens gives the gradient of
+ * the token-mean loss over their union.
+ */
+export function buildGradientStep(
+  layout: FlatLayout,
+  buildLoss: LossBuilder,
+  options: BuilderOptions = {},
+): Graph {
+  const b = new Builder(options);
+  const P = layout.total;
+  const params = b.input(STEP_IO.params, "float32", [P]);
+  const gradIn = b.input(ACCUMULATE_IO.gradIn, "float32", [P]);
+  const weight = b.input(ACCUMULATE_IO.weight, "float32", []);
+  const { loss, outputs, flatGrad } = lossAndGradient(b, layout, buildLoss, params);
+  const gradOut = b.add(gradIn, b.mul(flatGrad, weight)); // [P]
+  return b.build("gradient_step", { [ACCUMULATE_IO.gradOut]: gradOut, [STEP_IO.loss]: loss, ...outputs });
+}
+
+/**
+ * Builds the update half of an accumulated step: global-norm clipping and AdamW applied to a given
+ * gradient. Inputs: params/adam_m/adam_v/grad [P], step, lr. Outputs: the new buffers and grad_norm.
+ */
+export function buildApplyStep(layout: FlatLayout, adamw: AdamWConfig = ADAMW_DEFAULTS): Graph {
+  const b = new Builder();
+  const P = layout.total;
+  const params = b.input(STEP_IO.params, "float32", [P]);
+  const m = b.input(STEP_IO.m, "float32", [P]);
+  const v = b.input(STEP_IO.v, "float32", [P]);
+  const grad = b.input(ACCUMULATE_IO.grad, "float32", [P]);
+  const step = b.input(STEP_IO.step, "float32", []);
+  const lr = b.input(STEP_IO.lr, "float32", []);
+  const update = adamwUpdate(b, layout, adamw, { params, m, v, grad, step, lr });
+  return b.build("apply_step", {
+    [STEP_IO.newParams]: update.params,
+    [STEP_IO.newM]: update.m,
+    [STEP_IO.newV]: update.v,
+    [STEP_IO.gradNorm]: update.gradNorm,
+  });
+}
+
+/**
+ * Builds a loss-only graph (validation): no gradients, no update. Inputs: params [P] and the loss
+ * builder's inputs; outputs: loss and extras.
+ */
+export function buildLossGraph(
+  layout: FlatLayout,
+  buildLoss: LossBuilder,
+  options: BuilderOptions = {},
+): Graph {
+  const b = new Builder(options);
+  const params = b.input(STEP_IO.params, "float32", [layout.total]);
+  const { loss, outputs = {} } = buildLoss(b, paramViews(b, layout, params));
+  return b.build("loss", { [STEP_IO.loss]: loss, ...outputs });
+}
+
+/** Each parameter as a slice + reshape of the flat buffer. */
+function paramViews(b: Builder, layout: FlatLayout, params: Value): Map<string, Value> {
   const values = new Map<string, Value>();
   for (const slot of layout.slots) {
     const flat = b.slice(params, 0, slot.offset, slot.offset + slot.size); // [size]
     values.set(slot.name, b.reshape(flat, slot.shape)); // slot.shape
   }
+  return values;
+}
+
+/** The loss on parameter views of `params`, its extra outputs, and the flat gradient [P]. */
+function lossAndGradient(
+  b: Builder,
+  layout: FlatLayout,
+  buildLoss: LossBuilder,
+  params: Value,
+): { loss: Value; outputs: Record<string, Value>; flatGrad: Value } {
+  const values = paramViews(b, layout, params);
   const { loss, outputs = {} } = buildLoss(b, values);
   const wrt = layout.slots.map((s) => values.get(s.name)!);
   const grads = gradients(b, loss, wrt);
@@ -112,31 +205,32 @@ export function buildTrainingStep(
     ),
     0,
   ); // [P]
+  return { loss, outputs, flatGrad };
+}
 
-  // Global-norm clipping and AdamW, arranged so every [P]-sized pass counts (each is a trip through memory):
-  // the squared gradient serves both the norm and v; scalar factors are folded before they meet [P] tensors.
+/** Global-norm clipping then AdamW (bias correction, decoupled weight decay) on flat buffers. */
+function adamwUpdate(
+  b: Builder,
+  layout: FlatLayout,
+  adamw: AdamWConfig,
+  x: { params: Value; m: Value; v: Value; grad: Value; step: Value; lr: Value },
+): { params: Value; m: Value; v: Value; gradNorm: Value } {
+  const { grad, m, v, step, lr } = x;
+  const gradNorm = b.sqrt(b.reduceSum(b.mul(grad, grad), [0])); // []
+  const clipped =
+    adamw.maxGradNorm > 0 ? b.mul(grad, b.min(b.div(adamw.maxGradNorm, b.add(gradNorm, 1e-6)), 1)) : grad;
+
   const { beta1, beta2, eps, weightDecay } = adamw;
-  const squared = b.mul(flatGrad, flatGrad); // [P]
-  const gradNorm = b.sqrt(b.reduceSum(squared, [0])); // []
-  const clip = adamw.maxGradNorm > 0 ? b.min(b.div(adamw.maxGradNorm, b.add(gradNorm, 1e-6)), 1) : b.scalar(1); // []
-  const newM = b.add(b.mul(m, beta1), b.mul(flatGrad, b.mul(clip, 1 - beta1))); // [P]
-  const newV = b.add(b.mul(v, beta2), b.mul(squared, b.mul(b.mul(clip, clip), 1 - beta2))); // [P]
-  const sqrtCorrection2 = b.sqrt(b.sub(1, b.pow(b.scalar(beta2), step))); // √(1 - β2^t)
+  const newM = b.add(b.mul(m, beta1), b.mul(clipped, 1 - beta1)); // [P]
+  const newV = b.add(b.mul(v, beta2), b.mul(b.mul(clipped, clipped), 1 - beta2)); // [P]
   const correction1 = b.sub(1, b.pow(b.scalar(beta1), step)); // 1 - β1^t
-  // lr·m̂/(√v̂ + ε) = (lr·√c2/c1) · m / (√v + ε·√c2)
-  const denom = b.add(b.sqrt(newV), b.mul(sqrtCorrection2, eps)); // [P]
-  const update = b.mul(b.div(newM, denom), b.div(b.mul(lr, sqrtCorrection2), correction1)); // [P]
-  const decayedParams = decayParams(b, params, layout, b.mul(lr, weightDecay));
+  const correction2 = b.sub(1, b.pow(b.scalar(beta2), step)); // 1 - β2^t
+  const stepSize = b.div(lr, correction1); // lr / (1 - β1^t)
+  const denom = b.add(b.div(b.sqrt(newV), b.sqrt(correction2)), eps); // √v̂ + ε
+  const update = b.mul(b.div(newM, denom), stepSize); // [P]
+  const decayedParams = decayParams(b, x.params, layout, b.mul(lr, weightDecay));
   const newParams = b.sub(decayedParams, update); // [P]
-
-  return b.build("training_step", {
-    [STEP_IO.newParams]: newParams,
-    [STEP_IO.newM]: newM,
-    [STEP_IO.newV]: newV,
-    [STEP_IO.loss]: loss,
-    [STEP_IO.gradNorm]: gradNorm,
-    ...outputs,
-  });
+  return { params: newParams, m: newM, v: newV, gradNorm };
 }
 
 /** Decoupled weight decay p ← p·(1 − lr·λ) on the decayed prefix of the buffer. */

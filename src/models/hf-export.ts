@@ -1,0 +1,178 @@
+// Writes a Transformer as a Hugging Face folder (config.json, model.safetensors with the checkpoint names,
+// generation_config.json, tokenizer files) or as the ONNX layout transformers.js and Optimum load.
+
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
+import { toOnnxBytes } from "../runtime/onnx-export.ts";
+import { tokenizerConfigJson } from "../tokenize/special-tokens.ts";
+import type { Tokenizer, TokenizerJson } from "../tokenize/tokenizer.ts";
+import { type LoadedModel, weightsToTensors } from "./folder.ts";
+import type { HfTokenIds } from "./hf-config.ts";
+import { matchFamily, onnxCarrierConfig, toHfConfig } from "./hf-config-export.ts";
+import { type GenerationConfig, generationToHf, HF_GENERATION_DEFAULTS } from "./hf-generation.ts";
+import type { HfModel } from "./hf-import.ts";
+import { HF_ONNX, hfDecoderMergedGraph, hfEncoderGraph } from "./hf-onnx.ts";
+import { Transformer, type TransformerConfig } from "./transformer.ts";
+
+/** Everything an export writes. */
+export interface ExportSource {
+  config: TransformerConfig;
+  model: Transformer;
+  weights: ReadonlyMap<string, Float32Array>;
+  tokens: HfTokenIds;
+  generation: GenerationConfig;
+  tokenizer?: Tokenizer;
+  /** The folder it was imported from (its tokenizer_config.json is kept), if any. */
+  dir?: string;
+  /** The imported config.json, whose keys this project does not model are carried over. */
+  hfConfig?: Record<string, unknown>;
+  /** Whether the tokenizer's own post-processor adds the model's special tokens (else EOS is appended). */
+  tokenizerAddsSpecials: boolean;
+}
+
+/** What an export did, for the user. */
+export interface ExportReport {
+  /** The model_type written, or undefined when no family matches (config.json then is this project's). */
+  family?: string;
+  files: string[];
+  notes: string[];
+}
+
+/** An imported Hugging Face folder as an export source (its own tokenizer and generation settings). */
+export function sourceFromHf(hf: HfModel): ExportSource {
+  return { ...hf, tokenizerAddsSpecials: true };
+}
+
+/**
+ * A model folder of this project as an export source. Its conventions carry over: sources end with EOS (the
+ * exported tokenizer appends it), the decoder starts with BOS, and pad/BOS are never generated.
+ */
+export function sourceFromFolder(loaded: LoadedModel): ExportSource {
+  if (!(loaded.model instanceof Transformer))
+    throw new Error(`export supports the Transformer family; this model is "${loaded.model.architecture}"`);
+  const { source, target, joint } = loaded.tokenizers;
+  if (!joint)
+    throw new Error(
+      "a Hugging Face folder has one tokenizer.json; this model has separate source and target tokenizers",
+    );
+  const { pad, bos, eos } = target.specials;
+  const config = loaded.model.config;
+  const tokens: HfTokenIds = { pad, eos, bos, decoderStart: bos };
+  const generation: GenerationConfig = {
+    ...HF_GENERATION_DEFAULTS,
+    decoderStartTokenId: bos,
+    eosTokenId: eos,
+    padTokenId: pad,
+    bosTokenId: bos,
+    maxLength: Math.min(257, config.maxPositions),
+    badWordsIds: [pad, bos].filter((id) => id >= 0 && id !== eos).map((id) => [id]),
+    suppressTokens: [],
+    beginSuppressTokens: [],
+  };
+  return {
+    config,
+    model: loaded.model,
+    weights: loaded.weights,
+    tokens,
+    generation,
+    tokenizer: source,
+    tokenizerAddsSpecials: false,
+  };
+}
+
+/** tokenizer.json, with a post-processor appending EOS when the project's convention needs one. */
+function tokenizerJson(src: ExportSource, tokenizer: Tokenizer): TokenizerJson {
+  const json = tokenizer.toJSON();
+  if (src.tokenizerAddsSpecials) return json;
+  const eos = tokenizer.idToToken(src.tokens.eos);
+  if (eos === undefined) return json;
+  const seq = (id: string) => ({ Sequence: { id, type_id: 0 } });
+  const special = { SpecialToken: { id: eos, type_id: 0 } };
+  json.post_processor = {
+    type: "TemplateProcessing",
+    single: [seq("A"), special],
+    pair: [seq("A"), seq("B"), special],
+    special_tokens: { [eos]: { id: eos, ids: [src.tokens.eos], tokens: [eos] } },
+  };
+  return json;
+}
+
+/** Writes tokenizer.json + tokenizer_config.json (the imported one when there is one). */
+async function writeTokenizer(src: ExportSource, dir: string, report: ExportReport): Promise<void> {
+  if (!src.tokenizer) {
+    report.notes.push("no tokenizer: tokenizer.json and tokenizer_config.json were not written");
+    return;
+  }
+  await writeJsonAtomic(join(dir, "tokenizer.json"), tokenizerJson(src, src.tokenizer));
+  const original = src.dir ? join(src.dir, "tokenizer_config.json") : undefined;
+  if (original && existsSync(original))
+    await writeFileAtomic(join(dir, "tokenizer_config.json"), readFileSync(original));
+  else await writeJsonAtomic(join(dir, "tokenizer_config.json"), tokenizerConfigJson(src.tokenizer));
+  report.files.push("tokenizer.json", "tokenizer_config.json");
+}
+
+async function writeGeneration(src: ExportSource, dir: string, report: ExportReport): Promise<void> {
+  // _from_model_config false: transformers keeps every attribute of a customised file.
+  await writeJsonAtomic(join(dir, "generation_config.json"), {
+    _from_model_config: false,
+    ...generationToHf(src.generation),
+  });
+  report.files.push("generation_config.json");
+}
+
+/**
+ * Writes a Hugging Face folder: config.json with the family's model_type when the config matches one (else
+ * this project's config, which transformers cannot load), model.safetensors named as the family's
+ * checkpoints (tied tensors once), generation_config.json and the tokenizer files. Atomic: all or nothing.
+ */
+export async function exportHfFolder(src: ExportSource, out: string): Promise<ExportReport> {
+  const { family, json } = toHfConfig(src.config, src.tokens, src.hfConfig);
+  const report: ExportReport = { family, files: ["config.json", "model.safetensors"], notes: [] };
+  if (!family)
+    report.notes.push(
+      "the config matches no Hugging Face family: config.json is seq2seq-ts's own (transformers cannot load it)",
+    );
+  const config = family ? json : { architecture: "transformer", ...src.config };
+  await replaceDirAtomic(out, async (tmp) => {
+    await writeJsonAtomic(join(tmp, "config.json"), config);
+    await writeSafetensors(join(tmp, "model.safetensors"), weightsToTensors(src.model, src.weights), {
+      format: "pt",
+    });
+    await writeGeneration(src, tmp, report);
+    await writeTokenizer(src, tmp, report);
+  });
+  return report;
+}
+
+/**
+ * Writes the ONNX layout: onnx/encoder_model.onnx, onnx/decoder_model_merged.onnx (weights inside), config.json
+ * (the family's, or a carrier naming only ids and cache dims), generation_config.json and the tokenizer files.
+ */
+export async function exportOnnxFolder(src: ExportSource, out: string): Promise<ExportReport> {
+  const matched = matchFamily(src.config);
+  const config = matched
+    ? toHfConfig(src.config, src.tokens, src.hfConfig).json
+    : onnxCarrierConfig(src.config, src.tokens);
+  const report: ExportReport = {
+    family: config.model_type as string,
+    files: ["config.json", HF_ONNX.encoderFile, HF_ONNX.decoderFile],
+    notes: matched
+      ? []
+      : [
+          `no family matches: config.json says model_type "${config.model_type}" only to carry ids and cache dims`,
+        ],
+  };
+  const encoder = toOnnxBytes(hfEncoderGraph(src.model, src.weights));
+  const decoder = toOnnxBytes(hfDecoderMergedGraph(src.model, src.weights));
+  await replaceDirAtomic(out, async (tmp) => {
+    await writeJsonAtomic(join(tmp, "config.json"), config);
+    mkdirSync(join(tmp, "onnx"), { recursive: true });
+    await writeFileAtomic(join(tmp, HF_ONNX.encoderFile), encoder);
+    await writeFileAtomic(join(tmp, HF_ONNX.decoderFile), decoder);
+    await writeGeneration(src, tmp, report);
+    await writeTokenizer(src, tmp, report);
+  });
+  return report;
+}

@@ -1,0 +1,142 @@
+// A decoding worker thread: ONNX Runtime's run blocks its thread, so the server decodes here, never on its
+// event loop. It loads every served model once, then answers batches of requests with one translate() each.
+
+import { parentPort, workerData } from "node:worker_threads";
+import {
+  loadTranslator,
+  SourceTooLongError,
+  type TranslateOptions,
+  type Translation,
+  type Translator,
+} from "../decode/translate.ts";
+
+/** A served model: its name in requests and its folder. */
+export interface ModelSpec {
+  name: string;
+  dir: string;
+}
+
+/** What GET /v1/models tells about a model. */
+export interface ModelInfo {
+  name: string;
+  architecture: string;
+  srcVocabSize: number;
+  tgtVocabSize: number;
+  parameters: number;
+  /** The longest sequence the model's positions allow, when it has such a limit. */
+  maxPositions?: number;
+}
+
+export interface WorkerInit {
+  models: ModelSpec[];
+  /** ONNX Runtime intra-op threads per session. */
+  threads: number;
+}
+
+/** One decoding job: the texts of several requests (`parts`) decoded together with the same options. */
+export interface DecodeJob {
+  model: string;
+  options: TranslateOptions;
+  parts: string[][];
+  /** Keep the attention weights (else they are dropped before crossing back). */
+  attention: boolean;
+}
+
+/** The outcome of one part: its translations in order, or a client error (e.g. a source too long). */
+export type PartResult = { ok: true; translations: Translation[] } | { ok: false; message: string };
+
+export type ToWorker = { type: "job"; id: number; job: DecodeJob } | { type: "close" };
+export type FromWorker =
+  | { type: "ready"; models: ModelInfo[] }
+  | { type: "failed"; message: string }
+  | { type: "done"; id: number; parts: PartResult[] }
+  | { type: "error"; id: number; message: string }
+  | { type: "closed" };
+
+function describe(name: string, translator: Translator): ModelInfo {
+  const { model } = translator.loaded;
+  const parameters = model.parameters().reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  return {
+    name,
+    architecture: model.architecture,
+    srcVocabSize: model.srcVocabSize,
+    tgtVocabSize: model.tgtVocabSize,
+    parameters,
+    ...(translator.maxPositions === undefined ? {} : { maxPositions: translator.maxPositions }),
+  };
+}
+
+/** The part holding flat index `index` of the concatenated active parts. */
+function partOf(active: readonly number[], parts: readonly string[][], index: number): [number, number] {
+  let offset = 0;
+  for (const p of active) {
+    if (index < offset + parts[p]!.length) return [p, index - offset];
+    offset += parts[p]!.length;
+  }
+  throw new Error(`input ${index} is in no part`);
+}
+
+/**
+ * Decodes every part in one translate() call. A source too long for the model fails only its own part
+ * (the others are decoded without it).
+ */
+export async function runJob(translator: Translator, name: string, job: DecodeJob): Promise<PartResult[]> {
+  const results = new Array<PartResult>(job.parts.length);
+  let active = job.parts.map((_, i) => i);
+  for (;;) {
+    try {
+      const translations = await translator.translate(
+        active.flatMap((p) => job.parts[p]!),
+        job.options,
+      );
+      let offset = 0;
+      for (const p of active) {
+        const own = translations.slice(offset, offset + job.parts[p]!.length);
+        offset += own.length;
+        if (!job.attention) for (const t of own) for (const h of t.hypotheses) h.attention = [];
+        results[p] = { ok: true, translations: own };
+      }
+      return results;
+    } catch (error) {
+      if (!(error instanceof SourceTooLongError)) throw error;
+      const [p, i] = partOf(active, job.parts, error.index);
+      results[p] = {
+        ok: false,
+        message: `inputs[${i}] has ${error.length} source tokens (EOS included); model "${name}" takes at most ${error.limit}`,
+      };
+      active = active.filter((q) => q !== p);
+    }
+  }
+}
+
+async function serveJobs(init: WorkerInit): Promise<void> {
+  const port = parentPort!;
+  const post = (message: FromWorker) => port.postMessage(message);
+  const translators = new Map<string, Translator>();
+  try {
+    for (const spec of init.models)
+      translators.set(spec.name, await loadTranslator(spec.dir, { threads: init.threads }));
+  } catch (error) {
+    post({ type: "failed", message: (error as Error).message });
+    return;
+  }
+  port.on("message", async (message: ToWorker) => {
+    if (message.type === "close") {
+      for (const t of translators.values()) await t.release();
+      post({ type: "closed" });
+      port.close();
+      return;
+    }
+    const { id, job } = message;
+    try {
+      const translator = translators.get(job.model);
+      if (!translator) throw new Error(`worker has no model "${job.model}"`);
+      post({ type: "done", id, parts: await runJob(translator, job.model, job) });
+    } catch (error) {
+      post({ type: "error", id, message: (error as Error).stack ?? String(error) });
+    }
+  });
+  post({ type: "ready", models: [...translators].map(([name, t]) => describe(name, t)) });
+}
+
+if (parentPort) await serveJobs(workerData as WorkerInit);

@@ -1,0 +1,75 @@
+// What a run leaves besides checkpoints: the best model folder (best/), the average of the last
+// checkpoints (averaged/), and the loss/metric plot drawn from log.jsonl (plot.svg, plot.png).
+
+import { join } from "node:path";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import { saveModelFolder } from "../models/folder.ts";
+import { averageModelFolders } from "./averaging.ts";
+import { listCheckpoints } from "./checkpoint.ts";
+import { writeTrainingPlot } from "./plot.ts";
+import type { LogRecord } from "./progress.ts";
+import type { RunSetup } from "./run-setup.ts";
+import { unflatten } from "./step-runner.ts";
+import type { ValidationResult } from "./validation.ts";
+
+export const BEST_DIR = "best";
+export const BEST_INFO_FILE = "best.json";
+export const AVERAGED_DIR = "averaged";
+export const PLOT_PREFIX = "plot";
+
+/** Writes best/ (a model folder plus best.json: step, metric, value) atomically. */
+export async function saveBestModel(
+  setup: RunSetup,
+  params: Float32Array,
+  step: number,
+  result: ValidationResult,
+): Promise<string> {
+  const { model, modelConfig, tokenizers, layout } = setup;
+  const dir = join(setup.runDir, BEST_DIR);
+  await saveModelFolder(
+    dir,
+    { config: modelConfig, model, weights: unflatten(layout, params), tokenizers },
+    async (tmp) => {
+      await writeJsonAtomic(join(tmp, BEST_INFO_FILE), { step, metric: result.metric, value: result.value });
+    },
+  );
+  return dir;
+}
+
+/**
+ * Averages the weights of the newest `k` checkpoints into averaged/ (a model folder); returns the folder,
+ * the steps averaged and the averaged weights as a flat buffer in the run's layout.
+ */
+export async function saveAveragedModel(
+  setup: RunSetup,
+  k: number,
+): Promise<{ dir: string; steps: number[]; params: Float32Array }> {
+  const checkpoints = listCheckpoints(setup.runDir).slice(-k);
+  const weights = await averageModelFolders(checkpoints.map((c) => c.dir));
+  const { model, modelConfig, tokenizers, layout } = setup;
+  const dir = join(setup.runDir, AVERAGED_DIR);
+  const steps = checkpoints.map((c) => c.step);
+  await saveModelFolder(dir, { config: modelConfig, model, weights, tokenizers }, async (tmp) => {
+    await writeJsonAtomic(join(tmp, "averaged.json"), { steps });
+  });
+  const params = new Float32Array(layout.total);
+  for (const slot of layout.slots) params.set(weights.get(slot.name)!, slot.offset);
+  return { dir, steps, params };
+}
+
+/** Draws the training loss and every validation series of `records` into <runDir>/plot.svg and .png. */
+export async function plotRun(
+  records: readonly LogRecord[],
+  runDir: string,
+  title: string,
+): Promise<{ svgPath: string; pngPath: string } | null> {
+  const train = records.flatMap((r) => (r.type === "step" ? [{ step: r.step, loss: r.loss }] : []));
+  const validation = records.flatMap((r) => {
+    if (r.type !== "validation") return [];
+    const metric =
+      r.metric === "loss" || r.value === null ? [] : [{ step: r.step, metric: r.metric, value: r.value }];
+    return [{ step: r.step, metric: "validation loss", value: r.loss }, ...metric];
+  });
+  if (train.length === 0) return null;
+  return writeTrainingPlot({ train, validation }, join(runDir, PLOT_PREFIX), { title });
+}
