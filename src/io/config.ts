@@ -79,15 +79,22 @@ export function listConfigKeys(defaults: object, prefix = ""): string[] {
 }
 
 /**
- * The valid key to suggest for `badKey` under `prefix`: the nearest sibling by edit distance, unless a key
- * elsewhere in the config has exactly that final name and the nearest sibling is not close.
+ * The valid key to suggest for `badKey` under `prefix`: a sibling that extends it ("warmup" -> "warmupSteps"),
+ * else the nearest sibling by edit distance, unless a key elsewhere in the config has exactly that final name
+ * and the nearest sibling is not close.
  */
 function suggestKey(root: Section, section: Section, prefix: string, badKey: string): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const key of Object.keys(section)) {
     const d = levenshtein(badKey, key);
-    if (d < bestDistance) [best, bestDistance] = [key, d];
+    // On equal distance prefer a key that extends the typo ("warmup" -> "warmupSteps", not "lr").
+    const better = d < bestDistance || (d === bestDistance && key.startsWith(badKey) && !best?.startsWith(badKey));
+    if (better) [best, bestDistance] = [key, d];
+  }
+  const extension = Object.keys(section).find((key) => key.startsWith(badKey) && key.length > badKey.length);
+  if (extension && (best === undefined || !best.startsWith(badKey)) && levenshtein(badKey, extension) <= badKey.length) {
+    return join(prefix, extension);
   }
   const close = bestDistance <= Math.max(2, Math.floor(badKey.length / 3));
   if (!close) {

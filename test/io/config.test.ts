@@ -254,3 +254,11 @@ describe("configToJson", () => {
     );
   });
 });
+
+test("an unknown key that a valid key extends suggests that key", () => {
+  const defaults = { train: { lr: 0.001, warmupSteps: 100, seed: 1 } };
+  assert.throws(
+    () => resolveConfig(defaults, [{ origin: "run.yaml", values: { train: { warmup: 10 } } }]),
+    /did you mean "train\.warmupSteps"/,
+  );
+});
