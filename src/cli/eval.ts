@@ -190,7 +190,7 @@ export function register(program: Command): void {
   program
     .command("eval")
     .description(
-      "Score hypotheses against references (sacreBLEU-compatible BLEU, chrF, TER; WER, CER, PER, exact).",
+      "score hypotheses against references (sacreBLEU-compatible BLEU, chrF, TER; WER, CER, PER, exact match)",
     )
     .requiredOption("--hyp <file>", "hypotheses, one per line")
     .requiredOption("--ref <file>", "references, one per line (repeat for several references)", collect)

@@ -69,7 +69,9 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export function register(program: Command): void {
   program
     .command("serve")
-    .description("HTTP API (POST /v1/translate, GET /v1/models, GET /healthz) and a web page at /.")
+    .description(
+      "serve models over HTTP (POST /v1/translate, GET /v1/models, GET /healthz) with a web page at /",
+    )
     .requiredOption(
       "--model <dir>",
       "model folder, or name=DIR (repeatable; the first is the default)",

@@ -255,7 +255,7 @@ export function register(program: Command): void {
   program
     .command("translate")
     .description(
-      "Decode text with a model folder: one output per input line, in order (empty lines stay empty).",
+      "decode text with a model folder: one output per input line, in order (empty lines stay empty)",
     )
     .requiredOption("--model <dir>", "model folder (model.safetensors, config.json, tokenizer files)")
     .option("--input <file>", "input text, one sentence per line (default: stdin; a prompt when a terminal)")
