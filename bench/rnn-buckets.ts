@@ -124,6 +124,7 @@ async function measureTime(buckets: number): Promise<void> {
   console.log(
     JSON.stringify({
       arch: ARCH,
+      buckets: runners.map((r) => r.bucket.srcLen),
       wallMs: { oneGraph: summary(one, "wall"), buckets: summary(bucketed, "wall") },
       cpuMs: { oneGraph: summary(one, "cpu"), buckets: summary(bucketed, "cpu") },
     }),
@@ -143,8 +144,10 @@ else if (args.get("mode") === "time") await measureTime(Number(args.get("buckets
 else {
   // Memory in fresh processes (so RSS is each configuration's own), then interleaved step times.
   for (const memPattern of ["1", "0"]) {
-    run(["--mode", "memory", "--buckets", "1", "--mem-pattern", memPattern]);
-    run(["--mode", "memory", "--buckets", "4", "--mem-pattern", memPattern]);
+    for (const buckets of ["1", "2", "4"]) {
+      run(["--mode", "memory", "--buckets", buckets, "--mem-pattern", memPattern]);
+    }
   }
+  run(["--mode", "time", "--buckets", "2"]);
   run(["--mode", "time", "--buckets", "4"]);
 }

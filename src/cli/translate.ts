@@ -1,5 +1,5 @@
-// `seq2seq translate`: decodes stdin or a file with a model folder, one output per input line in order
-// (an empty input line gives an empty output line). Parsing and printing only; src/decode/translate.ts decodes.
+// `seq2seq translate`: decodes stdin or a file with a model folder (ours or a local Hugging Face one), one
+// output per input line in order (an empty line stays empty). Parsing and printing; src/decode/translate.ts decodes.
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
@@ -21,8 +21,9 @@ interface TranslateFlags {
   beam?: string;
   nbest?: string;
   lengthPenalty?: string;
-  lengthPenaltyForm: string;
-  earlyStopping: boolean;
+  lengthPenaltyForm?: string;
+  /** Set only by --early-stopping / --no-early-stopping (else the model's default). */
+  earlyStopping?: boolean;
   sample?: boolean;
   topK?: string;
   topP?: string;
@@ -63,7 +64,10 @@ function number(
   return n;
 }
 
-/** Flags -> library options, every range checked here so errors name the flag. */
+/**
+ * Flags -> library options, every range checked here so errors name the flag. Only the flags given become
+ * options: the rest stay undefined, so a Hugging Face folder's generation config supplies them.
+ */
 function toOptions(flags: TranslateFlags): TranslateOptions {
   if (flags.sample && flags.beam !== undefined && flags.beam !== "1")
     throw new Error(`--sample draws one path per sample and cannot be combined with --beam ${flags.beam}`);
@@ -71,9 +75,10 @@ function toOptions(flags: TranslateFlags): TranslateOptions {
   const nbest = integer(flags.nbest, "--nbest", 1);
   if (!flags.sample && nbest !== undefined && nbest > (beam ?? 5))
     throw new Error(`--nbest ${nbest} is more than the beam size ${beam ?? 5}; raise --beam`);
-  if (!["gnmt", "power"].includes(flags.lengthPenaltyForm))
-    throw new Error(`--length-penalty-form must be gnmt or power, got "${flags.lengthPenaltyForm}"`);
-  const alpha = number(flags.lengthPenalty, "--length-penalty", Number.isFinite, "a number") ?? 0.6;
+  const form = flags.lengthPenaltyForm;
+  if (form !== undefined && form !== "gnmt" && form !== "power")
+    throw new Error(`--length-penalty-form must be gnmt or power, got "${form}"`);
+  const alpha = number(flags.lengthPenalty, "--length-penalty", Number.isFinite, "a number");
   const ratio = number(flags.maxLengthRatio, "--max-length-ratio", (x) => x >= 0, "a number ≥ 0");
   const offset = number(flags.maxLengthOffset, "--max-length-offset", (x) => x >= 0, "a number ≥ 0");
   const maxLength = integer(flags.maxLength, "--max-length", 1);
@@ -84,9 +89,9 @@ function toOptions(flags: TranslateFlags): TranslateOptions {
   return {
     beam,
     nbest,
-    lengthPenalty: { form: flags.lengthPenaltyForm as "gnmt" | "power", alpha },
+    lengthPenalty: form === undefined && alpha === undefined ? undefined : { form, alpha },
     earlyStopping: flags.earlyStopping,
-    sample: flags.sample ?? false,
+    sample: flags.sample,
     topK: integer(flags.topK, "--top-k", 1),
     topP: number(flags.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]"),
     temperature: number(
@@ -108,6 +113,14 @@ function toOptions(flags: TranslateFlags): TranslateOptions {
     noRepeatNgram: integer(repeat, "--no-repeat-ngram", 0),
     batchSize: integer(flags.batchSize, "--batch-size", 1),
   };
+}
+
+/** --nbest without --beam is checked against the model's default beam size (a Hugging Face folder's num_beams). */
+function checkNbest(options: TranslateOptions, translator: Translator): void {
+  const { beam, nbest, sample } = options;
+  const defaultBeam = translator.defaults.beam;
+  if (!sample && beam === undefined && nbest !== undefined && nbest > defaultBeam)
+    throw new Error(`--nbest ${nbest} is more than the beam size ${defaultBeam}; raise --beam`);
 }
 
 /** Target-vocabulary ids of the token flags; an unknown token is an error naming it. */
@@ -216,6 +229,8 @@ async function runTranslate(flags: TranslateFlags): Promise<void> {
   const options = toOptions(flags);
   const translator = await loadTranslator(flags.model);
   try {
+    for (const warning of translator.scheme.warnings) process.stderr.write(`seq2seq: warning: ${warning}\n`);
+    checkNbest(options, translator);
     Object.assign(options, tokenOptions(flags, translator));
     const collected: string[] = [];
     const emit = (lines: string[]) => {
@@ -257,20 +272,24 @@ export function register(program: Command): void {
     .description(
       "decode text with a model folder: one output per input line, in order (empty lines stay empty)",
     )
-    .requiredOption("--model <dir>", "model folder (model.safetensors, config.json, tokenizer files)")
+    .requiredOption(
+      "--model <dir>",
+      "model folder: ours, or a local Hugging Face folder (config.json, model.safetensors, tokenizer.json)",
+    )
     .option("--input <file>", "input text, one sentence per line (default: stdin; a prompt when a terminal)")
     .option("--output <file>", "write the outputs here (atomically) instead of stdout")
-    .option("--beam <n>", "beam size (default 5; 1 = greedy)")
+    .option("--beam <n>", "beam size (default 5, a Hugging Face folder's num_beams; 1 = greedy)")
     .option("--nbest <n>", "hypotheses per input: `index<TAB>score<TAB>text` lines (or with --json a list)")
     .option("--length-penalty <alpha>", "beam length penalty α (default 0.6; 0: raw log-probability)")
-    .option("--length-penalty-form <form>", "gnmt: ((5+len)/6)^α, power: len^α", "gnmt")
+    .option("--length-penalty-form <form>", "gnmt: ((5+len)/6)^α (default), power: len^α (Hugging Face)")
+    .option("--early-stopping", "stop at beam finished hypotheses (default; Hugging Face: early_stopping)")
     .option("--no-early-stopping", "beam search goes on until no live beam can beat the finished ones")
     .option("--sample", "sample instead of beam search (with --nbest n: n samples)")
     .option("--top-k <k>", "sample from the k most probable tokens")
     .option("--top-p <p>", "sample from the smallest set of tokens with probability ≥ p")
     .option("--temperature <t>", "sampling temperature (> 0)")
     .option("--seed <n>", "sampling seed")
-    .option("--max-length <n>", "most output tokens (default 256)")
+    .option("--max-length <n>", "most output tokens before EOS (default 256, or the generation config's)")
     .option("--max-length-ratio <b>", "cap outputs at offset + b·srcLen tokens (default 2)")
     .option("--max-length-offset <a>", "the offset a of that cap (default 10)")
     .option("--min-length <n>", "fewest output tokens before EOS")

@@ -2,6 +2,7 @@
 // start token counts for n-gram and bad-word bans, max_length stops without EOS unless EOS is forced, and
 // outputs come back in transformers' layout (start token first, finished rows padded).
 
+import type { HostTensor } from "../graph/tensor.ts";
 import { type GenerationConfig, maxNewTokens } from "../models/hf-generation.ts";
 import { beamSearch } from "./beam.ts";
 import { greedySearch } from "./greedy.ts";
@@ -41,8 +42,13 @@ class PromptAwareModel<S> implements StepModel<PromptState<S>> {
 
 /** What generate returns. */
 export interface Generated {
-  /** Per input row × returned sequence, transformers' `sequences`: start token + generated ids, padded. */
+  /**
+   * Per input row × returned sequence, transformers' `sequences`: the decoder prompt (start token, then any
+   * decoderPromptIds) + generated ids, padded.
+   */
   sequences: number[][];
+  /** Tokens of the prompt at the start of every sequence (1 without decoderPromptIds). */
+  promptLength: number;
   /** Beam search: transformers' `sequences_scores` (logProb / length^α) per returned sequence. */
   scores?: number[];
   /** The hypotheses per input row (generated ids, no start token). */
@@ -50,17 +56,21 @@ export interface Generated {
 }
 
 /** The search options of `g` for sentences of the given source lengths (lengths in generated tokens). */
-function searchOptions(g: GenerationConfig, srcLengths: readonly number[]): SearchOptions {
+function searchOptions(
+  g: GenerationConfig,
+  srcLengths: readonly number[],
+  prompt: readonly number[],
+): SearchOptions {
   const maxNew = maxNewTokens(g);
   const forcedEos = g.forcedEosTokenId !== undefined;
   return {
-    bos: g.decoderStartTokenId,
+    bos: prompt.at(-1)!,
     eos: g.eosTokenId,
     srcLengths,
     // The search forces EOS after maxLength tokens: with forced_eos that is transformers' last position;
     // without, one step too many for greedy search, which `truncate` removes again.
     maxLength: forcedEos ? maxNew - 1 : maxNew,
-    minLength: Math.max(g.minLength - 1, g.minNewTokens ?? 0),
+    minLength: Math.max(g.minLength - prompt.length, g.minNewTokens ?? 0),
     suppressTokens: g.suppressTokens,
     beginSuppressTokens: g.beginSuppressTokens,
     forcedFirstToken: g.forcedBosTokenId,
@@ -84,10 +94,26 @@ function truncate(h: Hypothesis, maxNew: number): Hypothesis {
   return cut;
 }
 
-/** transformers' `sequences`: start token + ids, every row padded to the longest with `fill`. */
-function layout(hyps: readonly Hypothesis[], start: number, fill: number): number[][] {
+/** transformers' `sequences`: prompt + ids, every row padded to the longest with `fill`. */
+function layout(hyps: readonly Hypothesis[], prompt: readonly number[], fill: number): number[][] {
   const width = Math.max(0, ...hyps.map((h) => h.tokens.length));
-  return hyps.map((h) => [start, ...h.tokens, ...Array<number>(width - h.tokens.length).fill(fill)]);
+  return hyps.map((h) => [...prompt, ...h.tokens, ...Array<number>(width - h.tokens.length).fill(fill)]);
+}
+
+/**
+ * Feeds every prompt token but the last (which the search feeds as its BOS) to the model: the state and, per
+ * row, the tokens fed, which processors that see the whole decoder input (no-repeat-n-gram) must know.
+ */
+async function feedPrompt<S>(
+  model: StepModel<S>,
+  state: S,
+  rows: number,
+  prompt: readonly number[],
+): Promise<PromptState<S>> {
+  let inner = state;
+  for (const token of prompt.slice(0, -1))
+    inner = (await model.step(inner, Array<number>(rows).fill(token))).state;
+  return { inner, fed: Array.from({ length: rows }, () => prompt.slice(0, -1)) };
 }
 
 /**
@@ -104,13 +130,15 @@ export async function generate<S>(
   if (g.noRepeatNgramSize > 0) processors.push(new NoRepeatNGramProcessor(g.noRepeatNgramSize));
   if (g.badWordsIds.length > 0) processors.push(new BannedSequencesProcessor(g.badWordsIds));
   const wrapped = new PromptAwareModel(model, processors);
-  const start: PromptState<S> = { inner: state, fed: srcLengths.map(() => []) };
-  const options = searchOptions(g, srcLengths);
+  const prompt = [g.decoderStartTokenId, ...(g.decoderPromptIds ?? [])];
+  const start = await feedPrompt(model, state, srcLengths.length, prompt);
+  const options = searchOptions(g, srcLengths, prompt);
   const maxNew = maxNewTokens(g);
   if (g.numBeams === 1) {
     const hyps = (await greedySearch(wrapped, start, options)).map((h) => truncate(h, maxNew));
     return {
-      sequences: layout(hyps, g.decoderStartTokenId, g.padTokenId),
+      sequences: layout(hyps, prompt, g.padTokenId),
+      promptLength: prompt.length,
       hypotheses: hyps.map((h) => [h]),
     };
   }
@@ -128,7 +156,8 @@ export async function generate<S>(
   // transformers pads finished beams with `pad_token_id or eos_token_id`: a pad id of 0 counts as unset.
   const fill = g.padTokenId || g.eosTokenId;
   return {
-    sequences: layout(flat, g.decoderStartTokenId, fill),
+    sequences: layout(flat, prompt, fill),
+    promptLength: prompt.length,
     scores: flat.map((h) => h.score),
     hypotheses,
   };
@@ -150,12 +179,26 @@ export async function generateFromIds(
 }
 
 /**
+ * Encodes speech features [rows, featureSize, frames] (a features model: Whisper) and generates with `g`; the
+ * frame count stands for each row's source length.
+ */
+export async function generateFromFeatures(
+  runner: Seq2SeqRunner,
+  features: HostTensor,
+  g: GenerationConfig,
+): Promise<Generated> {
+  const state = await runner.encode(features);
+  return generate(runner, state, Array<number>(features.dims[0]!).fill(features.dims[2]!), g);
+}
+
+/**
  * The generation overrides a user's translate options make (only those given), for Hugging Face models:
- * maxLength (tokens before EOS) becomes max_new_tokens = maxLength + 1; the length penalty must be "power".
+ * maxLength (tokens before EOS) becomes max_new_tokens = maxLength + 1; the length penalty's form, when given,
+ * must be "power".
  */
 export function overridesFromTranslateOptions(o: TranslateOptions): Partial<GenerationConfig> {
   if (o.sample) throw new Error("sampling is not supported with a Hugging Face model's generation config");
-  if (o.lengthPenalty && o.lengthPenalty.form !== "power")
+  if (o.lengthPenalty?.form !== undefined && o.lengthPenalty.form !== "power")
     throw new Error(
       `Hugging Face models rank beams by logProb / length^α ("power"), got "${o.lengthPenalty.form}"`,
     );

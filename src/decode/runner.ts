@@ -61,13 +61,19 @@ function logSoftmaxRows(logits: Float32Array, rows: number, vocab: number): Floa
 }
 
 export class Seq2SeqRunner {
+  /** Whether the decoder step takes src_ids (text models mask source padding with it). */
+  private readonly stepReadsSource: boolean;
+
   private constructor(
     readonly model: Seq2SeqModel,
     private readonly encoder: OrtSession,
     private readonly step_: OrtSession,
     private readonly encoderOutputs: readonly string[],
     private readonly cacheSlots: readonly CacheSlot[],
-  ) {}
+  ) {
+    this.stepReadsSource = step_.inputNames.includes(IO.src);
+  }
+
 
   static async create(
     model: Seq2SeqModel,
@@ -80,17 +86,14 @@ export class Seq2SeqRunner {
     return new Seq2SeqRunner(model, encoder, step, graphs.encoderOutputs, graphs.cache);
   }
 
-  /** Runs the encoder on source id rows (each already ending in EOS if the model expects it). */
-  async encode(sources: readonly (readonly number[])[]): Promise<DecoderState> {
-    const limit = this.model.maxSourceLength;
-    const tooLong = limit === undefined ? -1 : sources.findIndex((row) => row.length > limit);
-    if (tooLong >= 0)
-      throw new Error(
-        `source ${tooLong} has ${sources[tooLong]!.length} tokens; this ${this.model.architecture} model takes at most ${limit} (maxSourceLength)`,
-      );
-    const src = padIds(sources, this.model.padId);
-    const encoded = await this.encoder.run({ [IO.src]: src });
-    const rows = sources.length;
+  /**
+   * Runs the encoder on source id rows (each already ending in EOS if the model expects it), or, for a speech
+   * model (inputKind "features"), on features [rows, featureSize, frames] float32.
+   */
+  async encode(sources: readonly (readonly number[])[] | HostTensor): Promise<DecoderState> {
+    const { src, feeds } = "dims" in sources ? this.featureFeeds(sources) : this.idFeeds(sources);
+    const encoded = await this.encoder.run(feeds);
+    const rows = src.dims[0]!;
     const cache: Record<string, HostTensor> = {};
     for (const slot of this.cacheSlots) {
       if (slot.init.kind === "encoder") {
@@ -108,6 +111,39 @@ export class Seq2SeqRunner {
     return { rows, length: 0, src, encoder, cache };
   }
 
+  private idFeeds(sources: readonly (readonly number[])[]): {
+    src: HostTensor;
+    feeds: Record<string, HostTensor>;
+  } {
+    if (this.model.inputKind === "features")
+      throw new Error(`this ${this.model.architecture} model reads speech features, not token ids`);
+    const limit = this.model.maxSourceLength;
+    const tooLong = limit === undefined ? -1 : sources.findIndex((row) => row.length > limit);
+    if (tooLong >= 0)
+      throw new Error(
+        `source ${tooLong} has ${sources[tooLong]!.length} tokens; this ${this.model.architecture} model takes at most ${limit} (maxSourceLength)`,
+      );
+    const src = padIds(sources, this.model.padId);
+    return { src, feeds: { [IO.src]: src } };
+  }
+
+  /** A features model's encoder feed; the state's `src` is an empty [rows, 0] placeholder (no source mask). */
+  private featureFeeds(features: HostTensor): { src: HostTensor; feeds: Record<string, HostTensor> } {
+    const { architecture, featureSize, maxSourceLength, inputKind } = this.model;
+    if (inputKind !== "features") throw new Error(`this ${architecture} model reads token ids, not features`);
+    const [rows, size, frames] = features.dims;
+    if (features.dtype !== "float32" || features.dims.length !== 3 || size !== featureSize)
+      throw new Error(
+        `features must be float32 [rows, ${featureSize}, frames], got ${features.dtype} [${features.dims.join(", ")}]`,
+      );
+    if (maxSourceLength !== undefined && frames! > maxSourceLength)
+      throw new Error(
+        `${frames} feature frames; this ${architecture} model takes at most ${maxSourceLength} (${maxSourceLength / 100} s)`,
+      );
+    const src: HostTensor = { dtype: "int64", dims: [rows!, 0], data: new BigInt64Array(0) };
+    return { src, feeds: { [IO.features]: features } };
+  }
+
   /** Feeds one token per row; returns log-probabilities of the next token and the advanced state. */
   async step(state: DecoderState, tokens: readonly number[]): Promise<StepOutput> {
     if (tokens.length !== state.rows)
@@ -117,7 +153,7 @@ export class Seq2SeqRunner {
         tokens.map((t) => [t]),
         this.model.padId,
       ),
-      [IO.src]: state.src,
+      ...(this.stepReadsSource ? { [IO.src]: state.src } : {}),
       [IO.pastLength]: { dtype: "int64", dims: [1], data: BigInt64Array.of(BigInt(state.length)) },
       ...state.encoder,
       ...state.cache,

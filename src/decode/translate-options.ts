@@ -3,12 +3,17 @@
 
 import { DEFAULT_LENGTH_PENALTY, type LengthPenalty } from "./length-penalty.ts";
 
+/**
+ * What a user asks of a translation. An option left out takes the model's default: the defaults below for
+ * this project's folders, the generation config for a Hugging Face folder (see src/decode/hf-scheme.ts).
+ */
 export interface TranslateOptions {
   /** Beam size (default 5; 1 = greedy). Must stay 1 (or unset) when sampling. */
   beam?: number;
   /** Hypotheses per sentence: the n-best list of beam search, or n samples (default 1). */
   nbest?: number;
-  lengthPenalty?: LengthPenalty;
+  /** Beam length penalty; a part left out is the model's own (default gnmt, α 0.6; Hugging Face: power). */
+  lengthPenalty?: Partial<LengthPenalty>;
   /** Beam search stops a sentence at `beam` finished hypotheses (default true); see BeamOptions. */
   earlyStopping?: boolean;
   /** Sample instead of searching (default false). */
@@ -33,7 +38,8 @@ export interface TranslateOptions {
 }
 
 /** Every option checked, with its default filled in (the constraints without defaults stay optional). */
-export interface ResolvedTranslateOptions extends Omit<TranslateOptions, "relativeMaxLength"> {
+export interface ResolvedTranslateOptions
+  extends Omit<TranslateOptions, "relativeMaxLength" | "lengthPenalty"> {
   beam: number;
   nbest: number;
   lengthPenalty: LengthPenalty;
@@ -50,6 +56,9 @@ export interface ResolvedTranslateOptions extends Omit<TranslateOptions, "relati
 export const DEFAULT_MAX_LENGTH = 256;
 export const DEFAULT_RELATIVE_MAX_LENGTH = { offset: 10, ratio: 2 };
 
+/** An option the model cannot honour (out of range, or not supported by its kind of folder). */
+export class TranslateOptionsError extends Error {}
+
 function checkInteger(value: number | undefined, name: string, min: number, max = Infinity): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -60,6 +69,11 @@ function checkInteger(value: number | undefined, name: string, min: number, max 
 
 function checkIds(ids: readonly number[] | undefined, name: string, vocab: number): void {
   for (const id of ids ?? []) checkInteger(id, `${name} (a token id)`, 0, vocab - 1);
+}
+
+/** `object` without its undefined entries (so they do not hide defaults when spread). */
+export function definedOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Checks `options` against a target vocabulary of `vocab` ids and fills in the defaults. */
@@ -95,7 +109,7 @@ export function resolveTranslateOptions(options: TranslateOptions, vocab: number
     throw new Error(
       `relativeMaxLength offset and ratio must be numbers ≥ 0, got ${JSON.stringify(relative)}`,
     );
-  const lengthPenalty = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
+  const lengthPenalty = { ...DEFAULT_LENGTH_PENALTY, ...definedOnly(options.lengthPenalty ?? {}) };
   if (!["gnmt", "power"].includes(lengthPenalty.form) || !Number.isFinite(lengthPenalty.alpha))
     throw new Error(
       `lengthPenalty must be {form: "gnmt" | "power", alpha: number}, got ${JSON.stringify(lengthPenalty)}`,

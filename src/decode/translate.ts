@@ -1,28 +1,28 @@
 // The translation library the CLI and the HTTP server share: load a model folder once, then translate
 // batches of texts (tokenize, sort by length, encode once per batch, search, detokenize, restore order).
 
+import { isHfFolder } from "../io/hf-folder.ts";
 import { type LoadedModel, loadModelFolder } from "../models/folder.ts";
+import { loadHfFolder, toLoadedModel } from "../models/hf-import.ts";
 import type { SessionOptions } from "../runtime/ort.ts";
 import { byteLevelToText } from "../tokenize/byte-level.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
-import { beamSearch } from "./beam.ts";
-import { greedySearch } from "./greedy.ts";
-import { type DecoderState, Seq2SeqRunner } from "./runner.ts";
-import { sampleSearch } from "./sampling.ts";
-import type { Hypothesis, SearchOptions } from "./search.ts";
-import {
-  type ResolvedTranslateOptions,
-  resolveTranslateOptions,
-  type TranslateOptions,
-} from "./translate-options.ts";
+import { hfScheme } from "./hf-scheme.ts";
+import { Seq2SeqRunner } from "./runner.ts";
+import type { Hypothesis } from "./search.ts";
+import { type TranslateOptions, TranslateOptionsError } from "./translate-options.ts";
+import { maxPositionsOf, ownScheme, type SearchPlan, type TranslationScheme } from "./translate-scheme.ts";
 
-export type { TranslateOptions } from "./translate-options.ts";
+export { type TranslateOptions, TranslateOptionsError } from "./translate-options.ts";
 
 /** One output of a sentence; ids, tokens, tokenLogProbs and attention rows are aligned. */
 export interface TranslationHypothesis {
   /** Detokenized output (special tokens left out). */
   text: string;
-  /** Output ids, ending with EOS. */
+  /**
+   * Output ids, ending with EOS (a Hugging Face folder's output cut at its length limit without forced EOS
+   * does not; its forced first token, e.g. a target language, comes first).
+   */
   ids: number[];
   /** Surface piece of each output id (for plots). */
   tokens: string[];
@@ -37,7 +37,7 @@ export interface TranslationHypothesis {
 
 export interface Translation {
   source: string;
-  /** Surface pieces of the source, ending with the EOS token the encoder saw. */
+  /** Surface pieces of the source the encoder saw, special tokens included (e.g. the final EOS). */
   sourceTokens: string[];
   /** The best hypothesis's text. */
   text: string;
@@ -59,28 +59,33 @@ export class SourceTooLongError extends Error {
 interface Item {
   index: number;
   text: string;
-  ids: number[]; // source ids + EOS: [srcLen]
+  ids: number[]; // prefix + source ids + suffix (this project's folders: source ids + EOS): [srcLen]
 }
 
 function isByteLevel(tokenizer: Tokenizer): boolean {
   return JSON.stringify(tokenizer.toJSON().decoder ?? {}).includes('"ByteLevel"');
 }
 
-/** A loaded model ready to translate; release() frees its ONNX Runtime sessions. */
+/**
+ * A loaded model ready to translate; release() frees its ONNX Runtime sessions. What differs between this
+ * project's folders and Hugging Face folders (source special tokens, the search) is its TranslationScheme.
+ */
 export class Translator {
   private readonly byteLevelTarget: boolean;
+  readonly scheme: TranslationScheme;
 
   constructor(
     readonly loaded: LoadedModel,
     private readonly runner: Seq2SeqRunner,
+    scheme?: TranslationScheme,
   ) {
     this.byteLevelTarget = isByteLevel(loaded.tokenizers.target);
+    this.scheme = scheme ?? ownScheme(loaded);
   }
 
   /** The longest sequence the model's positions allow (its config's maxPositions), if it has such a limit. */
   get maxPositions(): number | undefined {
-    const value = this.loaded.config["maxPositions"];
-    return typeof value === "number" ? value : undefined;
+    return maxPositionsOf(this.loaded.config);
   }
 
   /** The longest source (EOS included) the encoder takes: the model's maxSourceLength, else its maxPositions. */
@@ -88,16 +93,20 @@ export class Translator {
     return this.loaded.model.maxSourceLength ?? this.maxPositions;
   }
 
+  /** What options left out come to: beam size and output length (a Hugging Face folder's generation config). */
+  get defaults(): { beam: number; maxLength: number } {
+    return this.scheme.defaults;
+  }
+
   /**
    * Translates `texts`. An empty (or whitespace-only) text gets an empty translation without decoding.
-   * The target pad and BOS ids are suppressed on top of `options.suppressTokens`.
-   * Throws SourceTooLongError for a source longer than maxSourceLength.
+   * Throws TranslateOptionsError for an option the model cannot honour (before decoding anything) and
+   * SourceTooLongError for a source longer than maxSourceLength.
    */
   async translate(texts: readonly string[], options: TranslateOptions = {}): Promise<Translation[]> {
-    const { source, target } = this.loaded.tokenizers;
-    const o = resolveTranslateOptions(options, target.vocabSize);
-    const positions = this.maxPositions;
-    const maxLength = positions === undefined ? o.maxLength : Math.min(o.maxLength, positions - 1);
+    const plan = this.plan(options);
+    const { source } = this.loaded.tokenizers;
+    const { prefix, suffix } = this.scheme.wrapping;
     const limit = this.maxSourceLength;
     const results = new Array<Translation>(texts.length);
     const items: Item[] = [];
@@ -106,24 +115,20 @@ export class Translator {
         results[index] = { source: text, sourceTokens: [], text: "", hypotheses: [] };
         return;
       }
-      const ids = [...source.encode(text), source.specials.eos];
+      const ids = [...prefix, ...source.encode(text), ...suffix];
       if (limit !== undefined && ids.length > limit) throw new SourceTooLongError(index, ids.length, limit);
       items.push({ index, text, ids });
     });
     items.sort((a, b) => a.ids.length - b.ids.length || a.index - b.index);
-    for (let start = 0; start < items.length; start += o.batchSize) {
-      const batch = items.slice(start, start + o.batchSize);
+    for (let start = 0; start < items.length; start += plan.batchSize) {
+      const batch = items.slice(start, start + plan.batchSize);
       const state = await this.runner.encode(batch.map((item) => item.ids));
-      const search: SearchOptions = {
-        ...o,
-        suppressTokens: [...(o.suppressTokens ?? []), ...this.neverGenerated(o)],
-        maxLength,
-        minLength: Math.min(o.minLength, maxLength),
-        bos: target.specials.bos,
-        eos: target.specials.eos,
-        srcLengths: batch.map((item) => item.ids.length),
-      };
-      const nbests = await this.search(state, search, o, batch);
+      const nbests = await plan.search(
+        this.runner,
+        state,
+        batch.map((item) => item.ids.length),
+        batch.map((item) => item.index),
+      );
       batch.forEach((item, j) => {
         results[item.index] = this.toTranslation(item, nbests[j]!);
       });
@@ -131,38 +136,12 @@ export class Translator {
     return results;
   }
 
-  private async search(
-    state: DecoderState,
-    search: SearchOptions,
-    o: ResolvedTranslateOptions,
-    batch: readonly Item[],
-  ): Promise<Hypothesis[][]> {
-    if (o.sample) {
-      const sentenceIds = batch.map((item) => item.index);
-      return sampleSearch(this.runner, state, {
-        ...search,
-        temperature: o.temperature,
-        topK: o.topK,
-        topP: o.topP,
-        seed: o.seed,
-        samples: o.nbest,
-        sentenceIds,
-      });
+  private plan(options: TranslateOptions): SearchPlan {
+    try {
+      return this.scheme.plan(options);
+    } catch (error) {
+      throw new TranslateOptionsError((error as Error).message);
     }
-    if (o.beam === 1) return (await greedySearch(this.runner, state, search)).map((h) => [h]);
-    return beamSearch(this.runner, state, {
-      ...search,
-      beam: o.beam,
-      nbest: o.nbest,
-      lengthPenalty: o.lengthPenalty,
-      earlyStopping: o.earlyStopping,
-    });
-  }
-
-  /** Target pad and BOS are never outputs (unless one of them is EOS or the forced first token). */
-  private neverGenerated(o: ResolvedTranslateOptions): number[] {
-    const { pad, bos, eos } = this.loaded.tokenizers.target.specials;
-    return [pad, bos].filter((id) => id >= 0 && id !== eos && id !== o.forcedFirstToken);
   }
 
   private surface(id: number): string {
@@ -172,7 +151,8 @@ export class Translator {
 
   private toTranslation(item: Item, hyps: readonly Hypothesis[]): Translation {
     const { source, target } = this.loaded.tokenizers;
-    const eosToken = source.idToToken(source.specials.eos) ?? "</s>";
+    const special = (id: number) => source.idToToken(id) ?? `<${id}>`;
+    const { prefix, suffix } = this.scheme.wrapping;
     const hypotheses = hyps.map((h) => ({
       text: target.decode(h.tokens, { skipSpecial: true }),
       ids: h.tokens,
@@ -184,7 +164,7 @@ export class Translator {
     }));
     return {
       source: item.text,
-      sourceTokens: [...source.tokens(item.text), eosToken],
+      sourceTokens: [...prefix.map(special), ...source.tokens(item.text), ...suffix.map(special)],
       text: hypotheses[0]?.text ?? "",
       hypotheses,
     };
@@ -195,8 +175,19 @@ export class Translator {
   }
 }
 
-/** Loads a model folder (see src/models/folder.ts) and opens its inference sessions. */
+/**
+ * Loads a model folder and opens its inference sessions: this project's folder (src/models/folder.ts), or a
+ * local Hugging Face folder (config.json with a `model_type`, safetensors weights, tokenizer.json), which
+ * translates with its family's conventions and generation config (src/decode/hf-scheme.ts). Nothing is
+ * downloaded.
+ */
 export async function loadTranslator(modelDir: string, options: SessionOptions = {}): Promise<Translator> {
+  if (isHfFolder(modelDir)) {
+    const hf = await loadHfFolder(modelDir);
+    const loaded = toLoadedModel(hf);
+    const runner = await Seq2SeqRunner.create(loaded.model, loaded.weights, options);
+    return new Translator(loaded, runner, hfScheme(hf, loaded.tokenizers.target));
+  }
   const loaded = await loadModelFolder(modelDir);
   const runner = await Seq2SeqRunner.create(loaded.model, loaded.weights, options);
   return new Translator(loaded, runner);

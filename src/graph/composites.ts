@@ -3,6 +3,7 @@
 
 import { type BuilderOptions, GraphBuilder } from "./builder.ts";
 import type { Value } from "./ir.ts";
+import { convTaps } from "./vjp-conv.ts";
 
 export interface CrossEntropyOptions {
   /** Targets equal to this id contribute nothing (typically the pad id). */
@@ -73,6 +74,30 @@ export class Builder extends GraphBuilder {
     if (p >= 1) throw new Error(`dropout probability must be < 1, got ${p}`);
     const keep = this.greaterOrEqual(this.randomUniformLike(x), p);
     return this.where(keep, this.mul(x, 1 / (1 - p)), 0);
+  }
+
+  /**
+   * 1-D convolution as im2col + one MatMul (Pad, strided Slices, Concat, Reshape, MatMul): the same result as
+   * the Conv primitive, x [batch, in, T], weight [out, in, K], bias [out] -> [batch, out, T'], differentiated
+   * through the rules of its parts. Used for training when it is the faster of the two (bench/conv1d.ts).
+   */
+  conv1dIm2col(
+    x: Value,
+    weight: Value,
+    bias: Value | undefined,
+    options: { stride?: number; padding?: number } = {},
+  ): Value {
+    const [out, inChannels, kernel] = weight.shape;
+    if (typeof out !== "number" || typeof inChannels !== "number" || typeof kernel !== "number")
+      throw new Error("conv1dIm2col: weight dims must be static");
+    const stride = options.stride ?? 1;
+    const p = options.padding ?? 0;
+    const t = x.shape[2]!;
+    const padded = typeof t === "number" ? t + 2 * p : `${t}+${2 * p}`;
+    const xp = p > 0 ? this.pad(x, this.ints([0, 0, p, 0, 0, p]), [x.shape[0]!, inChannels, padded]) : x;
+    const cols = this.reshape(convTaps(this, xp, kernel, stride), [0, inChannels * kernel, -1]); // [batch, in·K, T']
+    const y = this.matmul(this.reshape(weight, [out, inChannels * kernel]), cols); // [batch, out, T']
+    return bias ? this.add(y, this.reshape(bias, [out, 1])) : y;
   }
 
   /** One-hot float32 encoding of int64 indices: [...] -> [..., depth]. */

@@ -3,8 +3,9 @@
 
 import type { GraphBuilder } from "./builder.ts";
 import { attrNumber, attrNumbers, constantOf, type Node, type OpType, type Value } from "./ir.ts";
-import type { Shape } from "./shape.ts";
-import { elementAt } from "./tensor.ts";
+import type { Dim, Shape } from "./shape.ts";
+import { elementAt, type HostTensor } from "./tensor.ts";
+import { convRule, interleaveZeros } from "./vjp-conv.ts";
 
 /** `g[i]` is the gradient of output i, or undefined when nothing downstream needs it (multi-output ops). */
 export type VjpRule = (
@@ -12,8 +13,6 @@ export type VjpRule = (
   node: Node,
   g: ReadonlyArray<Value | undefined>,
 ) => Array<Value | undefined>;
-
-const INT_MAX = 2 ** 31 - 1;
 
 /** Sums a broadcast gradient back to the shape of the operand it came from. */
 export function sumToShape(b: GraphBuilder, g: Value, shape: Shape): Value {
@@ -80,7 +79,11 @@ function matmulRule(
   return [unbroadcast(b, dA, A), unbroadcast(b, dB, B)];
 }
 
-/** Gradient of a static or run-time Slice (step 1, non-negative bounds): zero-pad g back to x's shape. */
+/**
+ * Gradient of a one-axis Slice with a positive step s and a non-negative start (static or run-time; any end):
+ * g's n elements go back to positions start, start + s, ... For s > 1, g is interleaved with s − 1 zeros
+ * (n·s long, cut at the end of x); then zero-padding restores x's length.
+ */
 function sliceRule(
   b: GraphBuilder,
   node: Node,
@@ -89,30 +92,61 @@ function sliceRule(
   const x = input(node, 0);
   const axes = constantOf(input(node, 3));
   const steps = constantOf(input(node, 4));
-  if (!axes || !steps || axes.data.length !== 1 || elementAt(steps, 0) !== 1) {
-    throw new Error(`no gradient rule for Slice with several axes or step != 1 (node ${node.id})`);
+  const step = steps && steps.data.length === 1 ? elementAt(steps, 0) : 0;
+  if (!axes || axes.data.length !== 1 || step < 1) {
+    throw new Error(`no gradient rule for Slice with several axes or a step < 1 (node ${node.id})`);
   }
   const axis = elementAt(axes, 0);
-  const rank = x.shape.length;
   const start = sliceBound(node, 1);
-  const endRaw = constantOf(input(node, 2));
   const dim = b.dimOf(x, axis);
-  const end = endRaw && elementAt(endRaw, 0) >= INT_MAX ? dim : b.min(sliceBound(node, 2), dim);
-  const after = b.sub(dim, end);
+  let spread = g[0]!;
+  if (step > 1) {
+    spread = interleaveZeros(b, spread, axis, step); // [..., n·step, ...]
+    const cut = cutLength(x.shape[axis]!, g[0]!.shape[axis]!, constantOf(start), step);
+    spread = b.sliceDynamic(spread, axis, b.ints([0]), b.sub(dim, start), cut); // cut at x's end
+  }
+  const after = b.sub(b.sub(dim, start), b.dimOf(spread, axis));
+  return [b.pad(spread, axisPads(b, x.shape.length, axis, start, after), x.shape)];
+}
+
+/** min(n·step, dim − start) when all are known, else a symbolic name. */
+function cutLength(dim: Dim, n: Dim, start: HostTensor | undefined, step: number): Dim {
+  if (typeof dim !== "number" || typeof n !== "number" || !start) return `${n}*${step}_cut`;
+  return Math.min(n * step, dim - elementAt(start, 0));
+}
+
+/** ONNX pads [begins..., ends...] that pad only `axis` (by run-time 1-element int64 values). */
+function axisPads(b: GraphBuilder, rank: number, axis: number, before: Value, after: Value): Value {
   const zeros = (n: number) => (n > 0 ? [b.ints(new Array<number>(n).fill(0))] : []);
-  const pads = b.concat(
-    [...zeros(axis), start, ...zeros(rank - axis - 1), ...zeros(axis), after, ...zeros(rank - axis - 1)],
+  return b.concat(
+    [...zeros(axis), before, ...zeros(rank - axis - 1), ...zeros(axis), after, ...zeros(rank - axis - 1)],
     0,
   );
-  return [b.pad(g[0]!, pads, x.shape)];
 }
 
 function sliceBound(node: Node, i: number): Value {
   const v = input(node, i);
   const c = constantOf(v);
   if (c && elementAt(c, 0) < 0)
-    throw new Error(`no gradient rule for Slice with a negative bound (node ${node.id})`);
+    throw new Error(`no gradient rule for Slice with a negative start (node ${node.id})`);
   return v;
+}
+
+/** Gradient of constant-mode Pad with non-negative pads: the slice of g where x sits. */
+function padRule(b: GraphBuilder, node: Node, g: ReadonlyArray<Value | undefined>): Array<Value | undefined> {
+  const x = input(node, 0);
+  const pads = input(node, 1);
+  const rank = x.shape.length;
+  const fixed = constantOf(pads);
+  if (fixed && Array.from({ length: fixed.data.length }, (_, i) => elementAt(fixed, i)).some((p) => p < 0))
+    throw new Error(`no gradient rule for Pad with negative pads (node ${node.id})`);
+  if (node.inputs.length > 3) throw new Error(`no gradient rule for Pad with axes (node ${node.id})`);
+  const starts = b.slice(pads, 0, 0, rank); // [rank]
+  const ends = b.add(starts, b.shapeOf(x)); // [rank]
+  const axes = b.ints(Array.from({ length: rank }, (_, i) => i));
+  const steps = b.ints(new Array<number>(rank).fill(1));
+  const [dx] = b.emit("Slice", [g[0]!, starts, ends, axes, steps], {}, [{ dtype: x.dtype, shape: x.shape }]);
+  return [dx, undefined, undefined];
 }
 
 function reduceSumLike(b: GraphBuilder, node: Node, g: Value): Value {
@@ -282,6 +316,8 @@ export const VJP_RULES: Partial<Record<OpType, VjpRule>> = {
     });
   },
   Slice: sliceRule,
+  Pad: padRule,
+  Conv: convRule,
   Expand: (b, n, g) => [unbroadcast(b, g[0]!, input(n, 0)), undefined],
   Gather: (b, n, g) => {
     if (attrNumber(n, "axis") !== 0)

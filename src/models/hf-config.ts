@@ -19,7 +19,7 @@ export interface HfTokenIds {
 type Json = Record<string, unknown>;
 
 /** Typed reads of config keys; errors name the file and the key. */
-class ConfigReader {
+export class ConfigReader {
   constructor(
     readonly json: Json,
     readonly where: string,
@@ -73,7 +73,7 @@ class ConfigReader {
   }
 }
 
-const ACTIVATIONS: Record<string, Activation> = {
+export const ACTIVATIONS: Record<string, Activation> = {
   relu: "relu",
   gelu: "gelu",
   gelu_new: "gelu_tanh",
@@ -83,7 +83,8 @@ const ACTIVATIONS: Record<string, Activation> = {
   silu: "silu",
 };
 
-function activation(name: string, key: string, where: string): Activation {
+/** The activation of a config's `key` (HF names: gelu, gelu_new, swish, ...); an unknown name is an error. */
+export function activation(name: string, key: string, where: string): Activation {
   const found = ACTIVATIONS[name];
   if (!found)
     throw new Error(
@@ -196,7 +197,7 @@ export function hfFamily(json: Json, where: string): HfFamily {
   if (typeof type !== "string") throw new Error(`${where}: no "model_type": not a Hugging Face model config`);
   if (type === "whisper")
     throw new Error(
-      `${where}: model_type "whisper" needs the speech front end, which is not wired to folder import yet`,
+      `${where}: model_type "whisper" is a speech model: transcribe audio with it (\`seq2seq transcribe --model DIR file.wav\`, or loadHfWhisper)`,
     );
   if (!(HF_FAMILIES as readonly string[]).includes(type))
     throw new Error(`${where}: model_type "${type}" is not supported; supported: ${HF_FAMILIES.join(", ")}`);

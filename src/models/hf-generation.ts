@@ -28,6 +28,11 @@ export interface GenerationConfig {
   badWordsIds: number[][];
   suppressTokens: number[];
   beginSuppressTokens: number[];
+  /**
+   * Tokens fed after the decoder start token before anything is generated (Whisper's <|lang|><|task|>
+   * <|notimestamps|>); max_length and min_length count them, max_new_tokens does not. Default none.
+   */
+  decoderPromptIds?: number[];
 }
 
 /** transformers' GenerationConfig defaults. */
@@ -55,10 +60,14 @@ const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   forced_decoder_ids: (v) => Array.isArray(v) && v.length > 0,
 };
 
+/** Whisper settings read into the decoder prompt (whisperPromptIds), not reported as unsupported. */
+const WHISPER_KEYS = ["lang_to_id", "task_to_id", "no_timestamps_token_id"];
+
 /** Settings of `json` that transformers would apply but this generator ignores (for a warning). */
 export function unsupportedGenerationSettings(json: Json): string[] {
+  const whisper = WHISPER_KEYS.some((key) => json[key] != null);
   return Object.entries(UNSUPPORTED)
-    .filter(([key, isSet]) => isSet(json[key]))
+    .filter(([key, isSet]) => isSet(json[key]) && !(whisper && key === "forced_decoder_ids"))
     .map(([key]) => `${key}=${JSON.stringify(json[key])}`);
 }
 
@@ -130,9 +139,72 @@ export function generationFromHf(
       badWordsIds: idLists(json, "bad_words_ids", where),
       suppressTokens: idList(json, "suppress_tokens", where),
       beginSuppressTokens: idList(json, "begin_suppress_tokens", where),
+      decoderPromptIds: whisperPromptIds(json, where),
     },
     where,
   );
+}
+
+function idMap(json: Json, key: string, where: string): Record<string, number> {
+  const v = json[key];
+  if (v == null) return {};
+  if (typeof v !== "object" || Array.isArray(v) || !Object.values(v).every((x) => Number.isInteger(x)))
+    fail(where, key, "an object of token ids", v);
+  return v as Record<string, number>;
+}
+
+/** The language token of `language` ("en", "<|en|>"), or an error naming the languages the model has. */
+function languageId(language: unknown, langToId: Record<string, number>, where: string): number {
+  if (typeof language !== "string") fail(where, "language", 'a language code such as "en"', language);
+  const id = langToId[language] ?? langToId[`<|${language}|>`];
+  if (id === undefined) {
+    const known = Object.keys(langToId).map((t) => t.replace(/^<\|(.*)\|>$/, "$1"));
+    fail(where, "language", `one of ${known.join(", ") || "(none: an English-only model)"}`, language);
+  }
+  return id;
+}
+
+/**
+ * Whisper's decoder prompt after <|startoftranscript|>, as transformers' WhisperGenerationMixin builds it:
+ * <|lang|> (from `language`, or a legacy forced_decoder_ids), <|task|> (`task`, default transcribe once a
+ * language is given) and <|notimestamps|>. [] for other models. Timestamps and language detection are not
+ * implemented: a multilingual model needs `language`.
+ */
+export function whisperPromptIds(json: Json, where: string): number[] {
+  if (!WHISPER_KEYS.some((key) => json[key] != null)) return [];
+  const langToId = idMap(json, "lang_to_id", where);
+  const taskToId = idMap(json, "task_to_id", where);
+  const noTimestamps = optionalInt(json, "no_timestamps_token_id", where);
+  if (json.return_timestamps === true)
+    fail(where, "return_timestamps", "false (timestamp decoding is not implemented)", true);
+  const prompt: number[] = [];
+  const forced = json.forced_decoder_ids;
+  if (json.language == null && json.task == null && Array.isArray(forced) && forced.length > 0) {
+    forced.forEach((pair, i) => {
+      if (!Array.isArray(pair) || pair[0] !== i + 1 || !Number.isInteger(pair[1]))
+        fail(where, "forced_decoder_ids", "[[1, id], [2, id], ...] (consecutive positions)", forced);
+      prompt.push(pair[1] as number);
+    });
+  } else {
+    if (json.language != null) {
+      if (json.is_multilingual === false)
+        fail(where, "language", "unset for an English-only model", json.language);
+      prompt.push(languageId(json.language, langToId, where));
+    } else if (json.is_multilingual === true)
+      fail(
+        where,
+        "language",
+        'set for a multilingual model (language detection is not implemented), e.g. "en"',
+        null,
+      );
+    if (json.task != null) {
+      const task = taskToId[json.task as string];
+      if (task === undefined) fail(where, "task", `one of ${Object.keys(taskToId).join(", ")}`, json.task);
+      prompt.push(task);
+    } else if (json.language != null && taskToId.transcribe !== undefined) prompt.push(taskToId.transcribe);
+  }
+  if (noTimestamps !== undefined && prompt.at(-1) !== noTimestamps) prompt.push(noTimestamps);
+  return prompt;
 }
 
 /** Checks ranges (beams ≥ 1, returned ≤ beams, lengths ≥ 1 ...); returns `g`. */
@@ -173,7 +245,7 @@ export function withOverrides(g: GenerationConfig, overrides: Partial<Generation
 
 /** The most tokens generated after the start token (EOS included). */
 export function maxNewTokens(g: GenerationConfig): number {
-  return g.maxNewTokens ?? Math.max(1, g.maxLength - 1);
+  return g.maxNewTokens ?? Math.max(1, g.maxLength - 1 - (g.decoderPromptIds?.length ?? 0));
 }
 
 /** generation_config.json content for `g` (transformers 5 key names; defaults left out). */

@@ -38,7 +38,7 @@ export const LUONG_DEFAULTS: LuongConfig = {
   padId: 0,
   maxSourceLength: 50,
   maxTargetLength: 50,
-  lengthBuckets: 4,
+  lengthBuckets: 2,
   dropout: 0.2,
   tieOutput: false,
   init: "paper",

@@ -7,6 +7,7 @@ import { ENCODER_ONLY_DEFAULTS, TransformerEncoderClassifier } from "./encoder-o
 import { RNN_ARCHITECTURES } from "./rnn-architectures.ts";
 import type { Seq2SeqModel } from "./seq2seq.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "./transformer.ts";
+import { WHISPER_DEFAULTS, Whisper, type WhisperConfig } from "./whisper.ts";
 
 export interface Architecture<C extends object = object> {
   /** What the family is, with the paper it implements. */
@@ -74,4 +75,10 @@ registerArchitecture("encoder-only", {
   description: "Transformer encoder with a per-position or pooled label head (Devlin et al. 2019 §4)",
   defaults: ENCODER_ONLY_DEFAULTS,
   build: (c) => new TransformerEncoderClassifier(c),
+});
+
+registerArchitecture<WhisperConfig>("whisper", {
+  description: "Whisper speech encoder–decoder over log-mel features (Radford et al. 2022)",
+  defaults: WHISPER_DEFAULTS,
+  build: (c) => new Whisper(c),
 });

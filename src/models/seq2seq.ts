@@ -10,6 +10,8 @@ import type { LossBuilder } from "../train/step-graph.ts";
 export const IO = {
   /** Training batch: source ids [batch, srcLen], decoder inputs (BOS + y) and targets (y + EOS) [batch, tgtLen]. */
   src: "src_ids",
+  /** Speech models' source instead of src_ids: log-mel features [batch, nMels, frames] float32. */
+  features: "input_features",
   tgtIn: "tgt_in",
   tgtOut: "tgt_out",
   /** Decoder step: the new tokens [batch, 1] and how many came before them ([1] int64). */
@@ -42,11 +44,11 @@ export interface CacheSlot {
 
 /** Inference graphs with the weights baked in as initializers. */
 export interface InferenceGraphs {
-  /** Input: src_ids [batch, srcLen]. Outputs: `encoderOutputs`, each [batch, ...]. */
+  /** Input: src_ids [batch, srcLen] (or input_features for speech models). Outputs: `encoderOutputs`, each [batch, ...]. */
   readonly encoder: Graph;
   readonly encoderOutputs: readonly string[];
   /**
-   * Inputs: tgt_ids [batch, 1], src_ids, past_length, every encoder output, every cache slot input.
+   * Inputs: tgt_ids [batch, 1], src_ids (text models), past_length, every encoder output, every cache slot input.
    * Outputs: logits [batch, 1, V], cross_attention [batch, 1, srcLen], every cache slot output.
    */
   readonly decoderStep: Graph;
@@ -83,9 +85,18 @@ export interface Seq2SeqModel extends Module {
    * per bucket and runs each batch on the first bucket that holds it (docs/rnn.md). Absent: one graph, any length.
    */
   readonly lengthBuckets?: readonly LengthBucket[];
-  /** The longest source the inference encoder takes (absent: no limit). */
+  /** The longest source the inference encoder takes, in tokens or feature frames (absent: no limit). */
   readonly maxSourceLength?: number;
-  /** Teacher-forced loss over the batch inputs src_ids, tgt_in, tgt_out; extra output `tokens`. */
+  /** The longest decoder input (BOS + output) the decoder's positions allow (absent: no limit). */
+  readonly maxTargetLength?: number;
+  /**
+   * What the encoder reads: token ids (`src_ids`, the default) or speech features (`input_features`
+   * [batch, featureSize, frames] float32; srcVocabSize is then 0).
+   */
+  readonly inputKind?: "ids" | "features";
+  /** Feature channels per frame (log-mel bins) when inputKind is "features". */
+  readonly featureSize?: number;
+  /** Teacher-forced loss over the batch inputs src_ids (or input_features), tgt_in, tgt_out; extra output `tokens`. */
   trainingLoss(options?: TrainingLossOptions): LossBuilder;
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs;
 }

@@ -33,7 +33,7 @@ export const SUTSKEVER_DEFAULTS: SutskeverConfig = {
   padId: 0,
   maxSourceLength: 50,
   maxTargetLength: 50,
-  lengthBuckets: 4,
+  lengthBuckets: 2,
   dropout: 0.1,
   tieOutput: false,
   init: "paper",

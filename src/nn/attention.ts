@@ -22,6 +22,8 @@ export const BART_ATTENTION_NAMES: AttentionNames = {
 
 export interface AttentionOptions {
   bias?: boolean;
+  /** Whether k_proj has a bias (default `bias`; Whisper's k_proj has none). */
+  keyBias?: boolean;
   /** Dropout on the attention weights (training graphs only). */
   dropout?: number;
   /** Multiply scores by 1/√d_head (false for T5, whose initialisation absorbs the scale). */
@@ -64,7 +66,8 @@ export class MultiHeadAttention extends Module {
     const bias = options.bias ?? true;
     const n = options.names ?? BART_ATTENTION_NAMES;
     this.qProj = this.child(new Linear(this.qualified(n.q), dModel, this.inner, { bias }));
-    this.kProj = this.child(new Linear(this.qualified(n.k), dModel, this.inner, { bias }));
+    const keyBias = options.keyBias ?? bias;
+    this.kProj = this.child(new Linear(this.qualified(n.k), dModel, this.inner, { bias: keyBias }));
     this.vProj = this.child(new Linear(this.qualified(n.v), dModel, this.inner, { bias }));
     this.outProj = this.child(new Linear(this.qualified(n.out), this.inner, dModel, { bias }));
   }

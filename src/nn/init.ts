@@ -7,13 +7,16 @@ export type Initializer =
   | { kind: "normal"; std: number }
   | { kind: "uniform"; limit: number }
   /** Glorot/Xavier uniform over the last two dims (fanIn = shape[1], fanOut = shape[0] for [out, in]). */
-  | { kind: "xavier" };
+  | { kind: "xavier" }
+  /** Whisper's position table [length, channels]: [sin(p·ω_i) | cos(p·ω_i)], ω_i = 10000^(−i/(channels/2−1)). */
+  | { kind: "sinusoids" };
 
 export const zeros: Initializer = { kind: "zeros" };
 export const ones: Initializer = { kind: "ones" };
 export const normal = (std: number): Initializer => ({ kind: "normal", std });
 export const uniform = (limit: number): Initializer => ({ kind: "uniform", limit });
 export const xavier: Initializer = { kind: "xavier" };
+export const sinusoids: Initializer = { kind: "sinusoids" };
 
 /** Fills a new Float32Array for a parameter, deterministically from (seed, name). */
 export function initialize(
@@ -36,6 +39,8 @@ export function initialize(
     case "uniform":
       for (let i = 0; i < size; i++) out[i] = (rand() * 2 - 1) * init.limit;
       return out;
+    case "sinusoids":
+      return sinusoidRows(shape[0] ?? 0, shape[1] ?? 0, out);
     case "xavier": {
       const fanOut = shape[0] ?? 1;
       const fanIn = shape.length > 1 ? size / fanOut : fanOut;
@@ -44,6 +49,22 @@ export function initialize(
       return out;
     }
   }
+}
+
+/** Whisper's `sinusoids(length, channels)`, computed in float32 steps as PyTorch does, into `out`. */
+function sinusoidRows(length: number, channels: number, out: Float32Array): Float32Array {
+  const half = channels / 2;
+  const f = Math.fround;
+  const increment = f(Math.log(10000) / (half - 1));
+  for (let i = 0; i < half; i++) {
+    const omega = f(Math.exp(f(-increment * i)));
+    for (let p = 0; p < length; p++) {
+      const angle = f(p * omega);
+      out[p * channels + i] = Math.sin(angle);
+      out[p * channels + half + i] = Math.cos(angle);
+    }
+  }
+  return out;
 }
 
 function gaussian(rand: () => number): number {

@@ -66,6 +66,8 @@ export interface LayerOptions {
   activationDropout: number;
   /** Gated FFN act(x W1) ⊙ (x Wg) (Shazeer 2020, "GLU Variants"; T5 v1.1). Default false. */
   gatedFfn?: boolean;
+  /** Whether the attention key projections have a bias (default `bias`; false for Whisper). */
+  keyBias?: boolean;
   /** Scale attention scores by 1/√d_head (default true; false for T5). */
   scaleAttention?: boolean;
   /** Size of each attention head (default dModel / heads). */
@@ -122,6 +124,7 @@ export class FeedForward extends Module {
 function attentionOptions(o: LayerOptions): AttentionOptions {
   return {
     bias: o.bias,
+    keyBias: o.keyBias,
     dropout: o.attentionDropout,
     scale: o.scaleAttention ?? true,
     headDim: o.headDim,
@@ -156,8 +159,8 @@ export class TransformerEncoderLayer extends Module {
     this.finalNorm = this.child(new Norm(joinName(prefix, n.finalNorm), o.dModel, o.norm, o.normEps));
   }
 
-  /** x: [batch, src, d_model]; padBias: broadcastable to [batch, heads, src, src] -> [batch, src, d_model] */
-  forward(s: Scope, x: Value, padBias: Value): Value {
+  /** x: [batch, src, d_model]; padBias: broadcastable to [batch, heads, src, src] (or none) -> [batch, src, d_model] */
+  forward(s: Scope, x: Value, padBias: Value | undefined): Value {
     const h = residual(
       s,
       x,
@@ -204,7 +207,7 @@ export class TransformerDecoderLayer extends Module {
 
   /**
    * x: [batch, t, d_model]; memory: [batch, src, d_model]; causal: broadcastable to [batch, heads, t, past + t]
-   * (with T5's relative position bias added); memoryBias: [batch, 1, 1, src].
+   * (with T5's relative position bias added); memoryBias: [batch, 1, 1, src] (none: every source position counts).
    * cache.past: earlier self-attention keys/values; cache.cross: precomputed cross-attention keys/values.
    */
   forward(
@@ -212,7 +215,7 @@ export class TransformerDecoderLayer extends Module {
     x: Value,
     memory: Value | undefined,
     causal: Value,
-    memoryBias: Value,
+    memoryBias: Value | undefined,
     cache: { past?: { key: Value; value: Value }; cross?: { key: Value; value: Value } } = {},
   ): DecoderLayerResult {
     let self: AttentionResult | undefined;

@@ -6,6 +6,7 @@ import {
   loadTranslator,
   SourceTooLongError,
   type TranslateOptions,
+  TranslateOptionsError,
   type Translation,
   type Translator,
 } from "../decode/translate.ts";
@@ -25,6 +26,10 @@ export interface ModelInfo {
   parameters: number;
   /** The longest sequence the model's positions allow, when it has such a limit. */
   maxPositions?: number;
+  /** A Hugging Face folder's model_type. */
+  hfFamily?: string;
+  /** A Hugging Face folder: the output length (tokens before EOS) its generation config gives. */
+  defaultMaxLength?: number;
 }
 
 export interface WorkerInit {
@@ -63,6 +68,9 @@ function describe(name: string, translator: Translator): ModelInfo {
     tgtVocabSize: model.tgtVocabSize,
     parameters,
     ...(translator.maxPositions === undefined ? {} : { maxPositions: translator.maxPositions }),
+    ...(translator.scheme.hfFamily === undefined
+      ? {}
+      : { hfFamily: translator.scheme.hfFamily, defaultMaxLength: translator.defaults.maxLength }),
   };
 }
 
@@ -78,7 +86,7 @@ function partOf(active: readonly number[], parts: readonly string[][], index: nu
 
 /**
  * Decodes every part in one translate() call. A source too long for the model fails only its own part
- * (the others are decoded without it).
+ * (the others are decoded without it); an option the model cannot honour fails every part.
  */
 export async function runJob(translator: Translator, name: string, job: DecodeJob): Promise<PartResult[]> {
   const results = new Array<PartResult>(job.parts.length);
@@ -98,6 +106,10 @@ export async function runJob(translator: Translator, name: string, job: DecodeJo
       }
       return results;
     } catch (error) {
+      if (error instanceof TranslateOptionsError) {
+        for (const p of active) results[p] = { ok: false, message: error.message };
+        return results;
+      }
       if (!(error instanceof SourceTooLongError)) throw error;
       const [p, i] = partOf(active, job.parts, error.index);
       results[p] = {

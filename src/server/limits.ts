@@ -3,6 +3,7 @@
 
 import {
   DEFAULT_MAX_LENGTH,
+  definedOnly,
   resolveTranslateOptions,
   type TranslateOptions,
 } from "../decode/translate-options.ts";
@@ -49,7 +50,10 @@ export class HttpError extends Error {
 export interface TranslateRequest {
   model: string;
   inputs: string[];
-  /** Resolved (defaults filled in), with `batchSize` left to the server. */
+  /**
+   * The options the request set (checked), and maxLength (else the model's default under maxOutputLength);
+   * the rest are the model's defaults. `batchSize` is left to the server.
+   */
   options: TranslateOptions;
   returnAttention: boolean;
 }
@@ -156,17 +160,22 @@ export function parseTranslateRequest(
     topK: o["topK"] as number | undefined,
     topP: o["topP"] as number | undefined,
     seed: o["seed"] as number | undefined,
-    maxLength: (o["maxLength"] as number | undefined) ?? Math.min(DEFAULT_MAX_LENGTH, limits.maxOutputLength),
+    maxLength:
+      (o["maxLength"] as number | undefined) ??
+      Math.min(model.defaultMaxLength ?? DEFAULT_MAX_LENGTH, limits.maxOutputLength),
     minLength: o["minLength"] as number | undefined,
     noRepeatNgram: o["noRepeatNgram"] as number | undefined,
-    lengthPenalty: alpha === undefined ? undefined : { form: "gnmt", alpha },
+    lengthPenalty: alpha === undefined ? undefined : { alpha },
   };
-  let options: TranslateOptions;
   try {
-    const { batchSize: _batchSize, ...resolved } = resolveTranslateOptions(requested, model.tgtVocabSize);
-    options = resolved;
+    // A Hugging Face folder's default beam is its generation config's: the worker checks nbest against it.
+    resolveTranslateOptions(
+      model.hfFamily === undefined ? requested : { ...requested, nbest: undefined },
+      model.tgtVocabSize,
+    );
   } catch (error) {
     throw new HttpError(400, (error as Error).message);
   }
+  const options = definedOnly(requested);
   return { model: model.name, inputs, options, returnAttention: (o["returnAttention"] as boolean) ?? false };
 }

@@ -195,6 +195,40 @@ export const CASES: Partial<Record<OpType, Record<string, GradCase>>> = {
     middle: { shapes: [[3, 6]], fn: (b, [x]) => b.slice(x!, 1, 1, 4) },
     "to the end": { shapes: [[3, 6]], fn: (b, [x]) => b.slice(x!, 0, 1, 2 ** 31 - 1) },
     "end past the dim": { shapes: [[3, 6]], fn: (b, [x]) => b.slice(x!, 1, 2, 100) },
+    "negative end": { shapes: [[3, 6]], fn: (b, [x]) => b.slice(x!, 1, 1, -2) },
+    "step 2 from 1": { shapes: [[2, 7, 2]], fn: (b, [x]) => b.slice(x!, 1, 1, 2 ** 31 - 1, 2) },
+    "step 3, last step past the end": { shapes: [[2, 8]], fn: (b, [x]) => b.slice(x!, 1, 0, -1, 3) },
+  },
+  Pad: {
+    "constant pads": {
+      shapes: [[2, 3, 4]],
+      fn: (b, [x]) => b.pad(x!, b.ints([0, 1, 2, 0, 0, 1]), [2, 4, 7]),
+    },
+    "conv1d as im2col (pad, strided slices, matmul)": {
+      shapes: [[2, 3, 7], [4, 3, 3], [4]],
+      fn: (b, [x, w, bias]) => b.conv1dIm2col(x!, w!, bias!, { stride: 2, padding: 1 }),
+    },
+  },
+  Conv: {
+    "stride 1, padding 1, bias": {
+      shapes: [[2, 3, 6], [4, 3, 3], [4]],
+      fn: (b, [x, w, bias]) => b.conv1d(x!, w!, bias!, { padding: 1 }),
+    },
+    "stride 2, padding 1, even length": {
+      shapes: [[2, 3, 8], [2, 3, 3], [2]],
+      fn: (b, [x, w, bias]) => b.conv1d(x!, w!, bias!, { stride: 2, padding: 1 }),
+    },
+    "stride 2, no padding, odd length, no bias": {
+      shapes: [
+        [1, 2, 9],
+        [3, 2, 3],
+      ],
+      fn: (b, [x, w]) => b.conv1d(x!, w!, undefined, { stride: 2 }),
+    },
+    "stride 3, kernel 4, padding 2": {
+      shapes: [[1, 2, 10], [2, 2, 4], [2]],
+      fn: (b, [x, w, bias]) => b.conv1d(x!, w!, bias!, { stride: 3, padding: 2 }),
+    },
   },
   Expand: {
     "to [2,3,4]": {

@@ -1,0 +1,232 @@
+// Whisper (Radford et al. 2022, "Robust Speech Recognition via Large-Scale Weak Supervision", §2.2 and Fig. 1):
+// a convolutional front end over log-mel features, a pre-LN Transformer encoder and a Transformer decoder with
+// learned positions and a tied output layer. Parameter names are those of Hugging Face Whisper checkpoints.
+
+import type { Value } from "../graph/ir.ts";
+import { causalBias } from "../nn/attention.ts";
+import { Conv1d } from "../nn/conv.ts";
+import { normal, sinusoids } from "../nn/init.ts";
+import { Embedding, Norm } from "../nn/layers.ts";
+import { BoundScope, Module, type Parameter, type Scope } from "../nn/module.ts";
+import { LearnedPositions, positionIds } from "../nn/positions.ts";
+import {
+  type Activation,
+  type LayerOptions,
+  TransformerDecoderLayer,
+  TransformerEncoderLayer,
+} from "../nn/transformer-layers.ts";
+import type { LossBuilder } from "../train/step-graph.ts";
+import { type InferenceGraphs, IO, type Seq2SeqModel, type TrainingLossOptions } from "./seq2seq.ts";
+import type { DecoderOutput } from "./transformer.ts";
+import { whisperInferenceGraphs } from "./whisper-graphs.ts";
+
+export interface WhisperConfig {
+  /** Output vocabulary (tokens of the tied decoder embedding). */
+  vocabSize: number;
+  /** Log-mel bins of the input features (HF num_mel_bins: 80, large-v3: 128). */
+  nMels: number;
+  dModel: number;
+  heads: number;
+  ffDim: number;
+  encoderLayers: number;
+  decoderLayers: number;
+  /** Encoder positions after the stride-2 convolution (HF max_source_positions; 1500 = 30 s). */
+  maxSourcePositions: number;
+  /** Decoder positions (HF max_target_positions). */
+  maxTargetPositions: number;
+  activation: Activation;
+  dropout: number;
+  attentionDropout: number;
+  activationDropout: number;
+  padId: number;
+}
+
+export const WHISPER_DEFAULTS: WhisperConfig = {
+  vocabSize: 1000,
+  nMels: 80,
+  dModel: 256,
+  heads: 4,
+  ffDim: 1024,
+  encoderLayers: 4,
+  decoderLayers: 4,
+  maxSourcePositions: 1500,
+  maxTargetPositions: 448,
+  activation: "gelu",
+  dropout: 0.1,
+  attentionDropout: 0,
+  activationDropout: 0,
+  padId: 0,
+};
+
+/** Frames per encoder position: the second convolution has stride 2. */
+export const WHISPER_FRAME_STRIDE = 2;
+
+function checkConfig(c: WhisperConfig): void {
+  for (const key of [
+    "vocabSize",
+    "nMels",
+    "dModel",
+    "heads",
+    "ffDim",
+    "maxSourcePositions",
+    "maxTargetPositions",
+  ] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new Error(`model config "${key}" must be a positive integer, got ${c[key]}`);
+  }
+  if (c.dModel % c.heads !== 0 || c.dModel % 2 !== 0)
+    throw new Error(`model config "dModel" (${c.dModel}) must be even and divisible by "heads" (${c.heads})`);
+  if (!["relu", "gelu", "gelu_tanh", "silu"].includes(c.activation))
+    throw new Error(`model config "activation" must be relu, gelu, gelu_tanh or silu, got "${c.activation}"`);
+}
+
+/**
+ * Whisper's encoder–decoder. Encoder (§2.2): x = GELU(conv2(GELU(conv1(mel)))) with conv1 kernel 3 stride 1 and
+ * conv2 kernel 3 stride 2 (both padding 1), plus sinusoidal positions (stored as
+ * `model.encoder.embed_positions.weight`), then pre-LN Transformer blocks and a final LayerNorm; attention has no
+ * key bias. Decoder: token embeddings + learned positions, pre-LN blocks with cross-attention over the whole
+ * encoder output, final LayerNorm, logits from the token embedding (tied). No source mask: Whisper pads audio
+ * with silence instead.
+ */
+export class Whisper extends Module implements Seq2SeqModel {
+  readonly architecture = "whisper";
+  readonly inputKind = "features";
+  /** No source vocabulary: the encoder reads features. */
+  readonly srcVocabSize = 0;
+  readonly tgtVocabSize: number;
+  readonly padId: number;
+  readonly featureSize: number;
+  /** The longest input in frames: 2 × maxSourcePositions. */
+  readonly maxSourceLength: number;
+  /** The longest decoder input: maxTargetPositions. */
+  readonly maxTargetLength: number;
+  readonly conv1: Conv1d;
+  readonly conv2: Conv1d;
+  readonly encoderPositions: Parameter;
+  readonly encoderLayers: TransformerEncoderLayer[];
+  readonly encoderNorm: Norm;
+  readonly embedTokens: Embedding;
+  readonly decoderPositions: LearnedPositions;
+  readonly decoderLayers: TransformerDecoderLayer[];
+  readonly decoderNorm: Norm;
+
+  constructor(readonly config: WhisperConfig) {
+    super("");
+    const c = config;
+    checkConfig(c);
+    this.tgtVocabSize = c.vocabSize;
+    this.padId = c.padId;
+    this.featureSize = c.nMels;
+    this.maxSourceLength = WHISPER_FRAME_STRIDE * c.maxSourcePositions;
+    this.maxTargetLength = c.maxTargetPositions;
+    const d = c.dModel;
+    this.conv1 = this.child(new Conv1d("model.encoder.conv1", c.nMels, d, 3, { padding: 1 }));
+    this.conv2 = this.child(new Conv1d("model.encoder.conv2", d, d, 3, { stride: 2, padding: 1 }));
+    this.encoderPositions = this.param(
+      "model.encoder.embed_positions.weight",
+      [c.maxSourcePositions, d],
+      sinusoids,
+      false,
+    );
+    const layer: LayerOptions = {
+      ...c,
+      preNorm: true,
+      norm: "layer",
+      normEps: 1e-5,
+      bias: true,
+      keyBias: false,
+    };
+    this.encoderLayers = Array.from({ length: c.encoderLayers }, (_, i) =>
+      this.child(new TransformerEncoderLayer(`model.encoder.layers.${i}`, layer)),
+    );
+    this.encoderNorm = this.child(new Norm("model.encoder.layer_norm", d));
+    this.embedTokens = this.child(
+      new Embedding("model.decoder.embed_tokens", c.vocabSize, d, { init: normal(d ** -0.5) }),
+    );
+    this.decoderPositions = this.child(
+      new LearnedPositions("model.decoder.embed_positions", c.maxTargetPositions, d),
+    );
+    this.decoderLayers = Array.from({ length: c.decoderLayers }, (_, i) =>
+      this.child(new TransformerDecoderLayer(`model.decoder.layers.${i}`, layer)),
+    );
+    this.decoderNorm = this.child(new Norm("model.decoder.layer_norm", d));
+  }
+
+  private dropped(s: Scope, x: Value): Value {
+    return s.training ? s.b.dropout(x, this.config.dropout) : x;
+  }
+
+  /** features: [batch, nMels, frames] float32 -> memory [batch, ⌈frames / 2⌉, d_model] */
+  encode(s: Scope, features: Value): Value {
+    const b = s.b;
+    const h1 = b.gelu(this.conv1.forward(s, features)); // [batch, d_model, frames]
+    const h2 = b.gelu(this.conv2.forward(s, h1)); // [batch, d_model, positions]
+    const x = b.transpose(h2, [0, 2, 1]); // [batch, positions, d_model]
+    const positions = positionIds(s, x, undefined); // [positions]
+    let h = this.dropped(s, b.add(x, b.gather(s.value(this.encoderPositions), positions, 0))); // [batch, positions, d_model]
+    for (const layer of this.encoderLayers) h = layer.forward(s, h, undefined);
+    return this.encoderNorm.forward(s, h); // [batch, positions, d_model]
+  }
+
+  /** Cross-attention keys/values of every decoder layer, each [batch, heads, positions, d_head]. */
+  crossKeyValues(s: Scope, memory: Value): Array<{ key: Value; value: Value }> {
+    return this.decoderLayers.map((layer) => layer.crossAttn.projectKeyValue(s, memory));
+  }
+
+  /**
+   * tgtIds: [batch, t]; memory: [batch, positions, d_model] (undefined when `cross` keys/values are given);
+   * past: per-layer self-attention caches and their length (1-element int64) for incremental decoding.
+   */
+  decode(
+    s: Scope,
+    tgtIds: Value,
+    memory: Value | undefined,
+    past?: { length: Value; keyValues: Array<{ key: Value; value: Value }> },
+    cross?: Array<{ key: Value; value: Value }>,
+  ): DecoderOutput {
+    const b = s.b;
+    const selfBias = causalBias(s, tgtIds, past?.length); // [1, 1, t, past + t]
+    const tokens = this.embedTokens.forward(s, tgtIds); // [batch, t, d_model]
+    const positions = this.decoderPositions.forward(s, positionIds(s, tgtIds, past?.length)); // [t, d_model]
+    let h = this.dropped(s, b.add(tokens, positions)); // [batch, t, d_model]
+    const selfKeyValues: Array<{ key: Value; value: Value }> = [];
+    let crossWeights: Value | undefined;
+    this.decoderLayers.forEach((layer, i) => {
+      const r = layer.forward(s, h, memory, selfBias, undefined, {
+        past: past?.keyValues[i],
+        cross: cross?.[i],
+      });
+      h = r.output;
+      selfKeyValues.push(r.selfKeyValue);
+      crossWeights = r.crossWeights;
+    });
+    const logits = this.embedTokens.project(s, this.decoderNorm.forward(s, h)); // [batch, t, V]
+    const crossAttention = b.reduceMean(crossWeights!, [1], false); // [batch, t, positions]
+    return { logits, selfKeyValues, crossAttention };
+  }
+
+  /** The encoder's input: input_features [batch, nMels, frames] float32. */
+  featuresInput(s: Scope): Value {
+    return s.b.input(IO.features, "float32", ["batch", this.featureSize, "frames"]);
+  }
+
+  /** Teacher-forced cross-entropy over input_features, tgt_in and tgt_out (see IO). */
+  trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
+    return (b, params) => {
+      const s = new BoundScope(b, params, options.training ?? true);
+      const features = this.featuresInput(s);
+      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
+      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
+      const { logits } = this.decode(s, tgtIn, this.encode(s, features)); // [batch, tgtLen, V]
+      const { loss, count } = b.crossEntropy(logits, tgtOut, {
+        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
+        labelSmoothing: options.labelSmoothing ?? 0,
+      });
+      return { loss, outputs: { tokens: count } };
+    };
+  }
+
+  inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {
+    return whisperInferenceGraphs(this, weights);
+  }
+}
