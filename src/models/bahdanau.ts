@@ -2,7 +2,7 @@
 // (RNNsearch): a bidirectional GRU encoder and a GRU decoder that attends over all source annotations.
 
 import type { Value } from "../graph/ir.ts";
-import { normal, zeros } from "../nn/init.ts";
+import { normal, orthogonal, zeros } from "../nn/init.ts";
 import { Embedding, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/module.ts";
 import { MaxoutReadout } from "../nn/readout.ts";
@@ -50,7 +50,7 @@ export const BAHDANAU_DEFAULTS: BahdanauConfig = {
  * s_i = GRU([e(y_{i−1}); c_i], s_{i−1}), readout t̃_i = U_o s_i + V_o e(y_{i−1}) + C_o c_i with maxout pairs,
  * softmax W_o t_i. (Eq. 4 conditions the output on s_i, as here and in the authors' code; appendix A.2.2 writes s_{i−1}.)
  * Initialisation (init "paper") as in appendix B.1: W_a, U_a N(0, 0.001²); v_a and biases 0; other weights N(0, 0.01²);
- * recurrent weights orthogonal in the paper, here N(0, 1/H) (no orthogonal initialiser yet).
+ * recurrent weights random orthogonal (each gate's H×H block).
  */
 export class BahdanauRNNSearch extends RecurrentSeq2Seq {
   readonly architecture = "bahdanau";
@@ -83,7 +83,7 @@ export class BahdanauRNNSearch extends RecurrentSeq2Seq {
     const init = familyInit(c, {
       embedding: small,
       linear: () => small,
-      cell: { input: small, recurrent: normal(H ** -0.5), bias: zeros },
+      cell: { input: small, recurrent: orthogonal, bias: zeros },
     });
     const paper = c.init === "paper";
     const embedding = { init: init.embedding };

@@ -2,7 +2,7 @@
 // Translation": a GRU encoder summarises the source into one context vector c that conditions every decoder step.
 
 import type { Value } from "../graph/ir.ts";
-import { normal, zeros } from "../nn/init.ts";
+import { normal, orthogonal, zeros } from "../nn/init.ts";
 import { Embedding, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/module.ts";
 import { MaxoutReadout } from "../nn/readout.ts";
@@ -45,7 +45,7 @@ export const CHO_DEFAULTS: ChoConfig = {
  * (the paper puts C c inside r ⊙ (U h + C c) for the candidate; PyTorch's GRU layout puts it beside W e(y));
  * readout s' = O_h h'_t + O_y e(y_{t−1}) + O_c c, maxout pairs, softmax G s (G tied to the target embedding
  * with tieOutput). Initialisation (init "paper") as in §4.1: weights N(0, 0.01²), biases 0; its recurrent weights are
- * orthogonal (Saxe et al. 2014), here N(0, 1/H), which preserves norms on average (no orthogonal initialiser yet).
+ * orthogonal (Saxe et al. 2014): each gate's H×H block is a random orthogonal matrix.
  */
 export class ChoRNNEncoderDecoder extends RecurrentSeq2Seq {
   readonly architecture = "gru";
@@ -78,7 +78,7 @@ export class ChoRNNEncoderDecoder extends RecurrentSeq2Seq {
     const init = familyInit(c, {
       embedding: small,
       linear: () => small,
-      cell: { input: small, recurrent: normal(H ** -0.5), bias: zeros },
+      cell: { input: small, recurrent: orthogonal, bias: zeros },
     });
     const linear = (name: string, fanIn: number, out: number) =>
       this.child(new Linear(name, fanIn, out, { init: init.linear(fanIn) }));

@@ -9,13 +9,19 @@ export type Initializer =
   /** Glorot/Xavier uniform over the last two dims (fanIn = shape[1], fanOut = shape[0] for [out, in]). */
   | { kind: "xavier" }
   /** Whisper's position table [length, channels]: [sin(p·ω_i) | cos(p·ω_i)], ω_i = 10000^(−i/(channels/2−1)). */
-  | { kind: "sinusoids" };
+  | { kind: "sinusoids" }
+  /**
+   * Random orthogonal matrices (Saxe et al. 2014): a [k·n, n] weight (the stacked gates of a recurrent
+   * weight_hh) gets k independent n×n orthogonal blocks; any other 2-D shape gets orthonormal rows or columns.
+   */
+  | { kind: "orthogonal" };
 
 export const zeros: Initializer = { kind: "zeros" };
 export const ones: Initializer = { kind: "ones" };
 export const normal = (std: number): Initializer => ({ kind: "normal", std });
 export const uniform = (limit: number): Initializer => ({ kind: "uniform", limit });
 export const xavier: Initializer = { kind: "xavier" };
+export const orthogonal: Initializer = { kind: "orthogonal" };
 export const sinusoids: Initializer = { kind: "sinusoids" };
 
 /** Fills a new Float32Array for a parameter, deterministically from (seed, name). */
@@ -41,6 +47,8 @@ export function initialize(
       return out;
     case "sinusoids":
       return sinusoidRows(shape[0] ?? 0, shape[1] ?? 0, out);
+    case "orthogonal":
+      return orthogonalFill(shape, rand);
     case "xavier": {
       const fanOut = shape[0] ?? 1;
       const fanIn = shape.length > 1 ? size / fanOut : fanOut;
@@ -64,6 +72,46 @@ function sinusoidRows(length: number, channels: number, out: Float32Array): Floa
       out[p * channels + half + i] = Math.cos(angle);
     }
   }
+  return out;
+}
+
+/** Orthogonal blocks of a Gaussian matrix by modified Gram–Schmidt (QR's Q, signs fixed as in PyTorch). */
+function orthogonalFill(shape: readonly number[], rand: () => number): Float32Array {
+  if (shape.length !== 2)
+    throw new Error(`orthogonal initialisation needs a 2-D shape, got [${shape.join(", ")}]`);
+  const [rows, cols] = shape as [number, number];
+  const out = new Float32Array(rows * cols);
+  if (rows % cols === 0) {
+    for (let block = 0; block < rows / cols; block++)
+      out.set(orthonormalRows(cols, cols, rand), block * cols * cols);
+    return out;
+  }
+  if (rows <= cols) return orthonormalRows(rows, cols, rand);
+  const t = orthonormalRows(cols, rows, rand); // [cols, rows]: transpose into [rows, cols]
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = t[c * rows + r]!;
+  return out;
+}
+
+/** `count` orthonormal rows of length `length` (count <= length). */
+function orthonormalRows(count: number, length: number, rand: () => number): Float32Array {
+  const rows: Float64Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = Float64Array.from({ length }, () => gaussian(rand));
+    for (const q of rows) {
+      let dot = 0;
+      for (let k = 0; k < length; k++) dot += v[k]! * q[k]!;
+      for (let k = 0; k < length; k++) v[k]! -= dot * q[k]!;
+    }
+    let norm = 0;
+    for (let k = 0; k < length; k++) norm += v[k]! * v[k]!;
+    norm = Math.sqrt(norm);
+    for (let k = 0; k < length; k++) v[k]! /= norm;
+    rows.push(v);
+  }
+  const out = new Float32Array(count * length);
+  rows.forEach((q, i) => {
+    out.set(q, i * length);
+  });
   return out;
 }
 
