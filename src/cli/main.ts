@@ -7,6 +7,7 @@ import { register as registerEval } from "./eval.ts";
 import { register as registerExport } from "./export.ts";
 import { register as registerServe } from "./serve.ts";
 import { register as registerTrain } from "./train.ts";
+import { register as registerTranscribe } from "./transcribe.ts";
 import { register as registerTranslate } from "./translate.ts";
 
 /** Builds the full `seq2seq` program (exported so tests can inspect --help without spawning). */
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerTranslate(program);
   registerExport(program);
+  registerTranscribe(program);
   return program;
 }
 

@@ -21,7 +21,8 @@ export interface FeaturedExample extends SpeechExample {
 
 /** Log-mel features of mono samples at any rate (resampled to 16 kHz first); `nMels` bins. */
 export function audioFeatures(samples: Float32Array, sampleRate: number, nMels = 80): LogMel {
-  const wave = sampleRate === FEATURE_SAMPLE_RATE ? samples : resample(samples, sampleRate, FEATURE_SAMPLE_RATE);
+  const wave =
+    sampleRate === FEATURE_SAMPLE_RATE ? samples : resample(samples, sampleRate, FEATURE_SAMPLE_RATE);
   return logMelSpectrogram(wave, { nMels });
 }
 

@@ -74,7 +74,6 @@ export class Seq2SeqRunner {
     this.stepReadsSource = step_.inputNames.includes(IO.src);
   }
 
-
   static async create(
     model: Seq2SeqModel,
     weights: ReadonlyMap<string, Float32Array>,

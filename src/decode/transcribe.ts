@@ -1,11 +1,13 @@
 // The transcription library the CLI and the HTTP server share: load a speech model folder (one trained here, or
 // a Hugging Face Whisper folder) once, then turn audio into text (features, encode once per batch, search, detokenize).
 
-import { type Audio, readWav } from "../audio/wav.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { type LogMel, logMelSpectrogram } from "../audio/mel.ts";
 import { toSampleRate } from "../audio/resample.ts";
+import { type Audio, readWav } from "../audio/wav.ts";
 import { padFeatures } from "../data/speech-dataset.ts";
-import { isHfFolder } from "../io/hf-folder.ts";
+import { isHfFolder, readJsonObject } from "../io/hf-folder.ts";
 import { loadModelFolder } from "../models/folder.ts";
 import { type GenerationConfig, withOverrides } from "../models/hf-generation.ts";
 import { loadHfWhisper } from "../models/hf-whisper.ts";
@@ -133,7 +135,11 @@ export class Transcriber {
     for (let start = 0; start < items.length; start += size) {
       const batch = items.slice(start, start + size);
       const state = await this.runner.encode(padFeatures(batch.map((item) => item.features)));
-      const hyps = await this.search(state, batch.map((item) => item.features.nFrames), options);
+      const hyps = await this.search(
+        state,
+        batch.map((item) => item.features.nFrames),
+        options,
+      );
       batch.forEach((item, j) => {
         const ids = hyps[j]!.filter((id) => id !== this.eos);
         const text = this.tokenizer.decode(ids, { skipSpecial: true }).trim();
@@ -187,6 +193,21 @@ export class Transcriber {
 
   async release(): Promise<void> {
     await this.runner.release();
+  }
+}
+
+/** Architectures (config.json "architecture") that read speech features. */
+const SPEECH_ARCHITECTURES = ["whisper", "speech-gru"];
+
+/** Whether `dir` holds a speech model: a Hugging Face Whisper folder or a speech architecture trained here. */
+export function isSpeechModelFolder(dir: string): boolean {
+  const path = join(dir, "config.json");
+  if (!existsSync(path)) return false;
+  try {
+    const json = readJsonObject(path).json;
+    return json.model_type === "whisper" || SPEECH_ARCHITECTURES.includes(json.architecture as string);
+  } catch {
+    return false;
   }
 }
 

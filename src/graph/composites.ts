@@ -79,7 +79,7 @@ export class Builder extends GraphBuilder {
   /**
    * 1-D convolution as im2col + one MatMul (Pad, strided Slices, Concat, Reshape, MatMul): the same result as
    * the Conv primitive, x [batch, in, T], weight [out, in, K], bias [out] -> [batch, out, T'], differentiated
-   * through the rules of its parts. Used for training when it is the faster of the two (bench/conv1d.ts).
+   * through the rules of its parts. bench/conv1d.ts times it against the primitive (equal at Whisper's shapes).
    */
   conv1dIm2col(
     x: Value,

@@ -39,7 +39,9 @@ export function convTaps(b: GraphBuilder, xp: Value, kernel: number, stride: num
 function weightDims(node: Node): [number, number, number] {
   const dims = node.inputs[1]!.shape;
   if (dims.length !== 3 || dims.some((d) => typeof d !== "number"))
-    throw new Error(`no gradient rule for Conv with a weight of shape [${dims.join(", ")}] (node ${node.id})`);
+    throw new Error(
+      `no gradient rule for Conv with a weight of shape [${dims.join(", ")}] (node ${node.id})`,
+    );
   return dims as [number, number, number];
 }
 
@@ -70,7 +72,12 @@ export function convRule(
   const after = b.sub(reach, b.dimOf(q, 2)); // [1]
   const pads = b.concat([b.ints([0, 0, kernel - 1 - padBegin, 0, 0]), after], 0);
   q = b.pad(q, pads, [x.shape[0]!, out, "convT"]); // [batch, out, T + K − 1]
-  const order = b.constant(int64(Array.from({ length: kernel }, (_, k) => kernel - 1 - k), [kernel]));
+  const order = b.constant(
+    int64(
+      Array.from({ length: kernel }, (_, k) => kernel - 1 - k),
+      [kernel],
+    ),
+  );
   const flipped = b.gather(b.transpose(w, [1, 0, 2]), order, 2); // [in, out, K]
   const attrs = { strides: [1], pads: [0, 0], kernel };
   const [dx] = b.emit("Conv", [q, flipped], attrs, [{ dtype: x.dtype, shape: x.shape }]); // [batch, in, T]

@@ -93,10 +93,10 @@ function sliceRule(
   const axes = constantOf(input(node, 3));
   const steps = constantOf(input(node, 4));
   const step = steps && steps.data.length === 1 ? elementAt(steps, 0) : 0;
-  if (!axes || axes.data.length !== 1 || step < 1) {
+  const axis = axes && axes.data.length === 1 ? elementAt(axes, 0) : -1; // the builder's axes are non-negative
+  if (axis < 0 || step < 1) {
     throw new Error(`no gradient rule for Slice with several axes or a step < 1 (node ${node.id})`);
   }
-  const axis = elementAt(axes, 0);
   const start = sliceBound(node, 1);
   const dim = b.dimOf(x, axis);
   let spread = g[0]!;

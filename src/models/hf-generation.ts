@@ -191,11 +191,8 @@ export function whisperPromptIds(json: Json, where: string): number[] {
         fail(where, "language", "unset for an English-only model", json.language);
       prompt.push(languageId(json.language, langToId, where));
     } else if (json.is_multilingual === true)
-      fail(
-        where,
-        "language",
-        'set for a multilingual model (language detection is not implemented), e.g. "en"',
-        null,
+      throw new Error(
+        `${where}: "language" is not set, and this multilingual model needs one (e.g. "en"; language detection is not implemented)`,
       );
     if (json.task != null) {
       const task = taskToId[json.task as string];

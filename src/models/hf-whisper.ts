@@ -80,7 +80,9 @@ function matchWhisperWeights(model: Whisper, tensors: Map<string, SafeTensor>, w
     const t = tensors.get(p.name);
     if (!t) problems.push(`missing "${p.name}" [${p.shape.join(", ")}]`);
     else if (t.shape.join(",") !== p.shape.join(",") || !(t.data instanceof Float32Array))
-      problems.push(`"${p.name}" is ${t.dtype} [${t.shape.join(", ")}], config.json implies F32 [${p.shape}]`);
+      problems.push(
+        `"${p.name}" is ${t.dtype} [${t.shape.join(", ")}], config.json implies F32 [${p.shape}]`,
+      );
     else weights.set(p.name, t.data);
   }
   const known = new Set(model.parameters().map((p) => p.name));

@@ -6,6 +6,7 @@ import { DECODER_ONLY_DEFAULTS, PrefixLm } from "./decoder-only.ts";
 import { ENCODER_ONLY_DEFAULTS, TransformerEncoderClassifier } from "./encoder-only.ts";
 import { RNN_ARCHITECTURES } from "./rnn-architectures.ts";
 import type { Seq2SeqModel } from "./seq2seq.ts";
+import { SPEECH_GRU_DEFAULTS, SpeechContextRnn, type SpeechGruConfig } from "./speech-rnn.ts";
 import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "./transformer.ts";
 import { WHISPER_DEFAULTS, Whisper, type WhisperConfig } from "./whisper.ts";
 
@@ -81,4 +82,10 @@ registerArchitecture<WhisperConfig>("whisper", {
   description: "Whisper speech encoder–decoder over log-mel features (Radford et al. 2022)",
   defaults: WHISPER_DEFAULTS,
   build: (c) => new Whisper(c),
+});
+
+registerArchitecture<SpeechGruConfig>("speech-gru", {
+  description: "context-vector GRU encoder–decoder over log-mel features, no attention (Cho et al. 2014)",
+  defaults: SPEECH_GRU_DEFAULTS,
+  build: (c) => new SpeechContextRnn(c),
 });

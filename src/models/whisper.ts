@@ -30,8 +30,13 @@ export interface WhisperConfig {
   ffDim: number;
   encoderLayers: number;
   decoderLayers: number;
-  /** Encoder positions after the stride-2 convolution (HF max_source_positions; 1500 = 30 s). */
+  /** Encoder positions after the convolutions (HF max_source_positions; 1500 = 30 s). */
   maxSourcePositions: number;
+  /**
+   * Stride of conv1: 1 in Whisper (checkpoints); 2 halves the encoder positions again (40 ms each), a cheaper
+   * encoder for models trained here. The parameters are the same either way.
+   */
+  conv1Stride: number;
   /** Decoder positions (HF max_target_positions). */
   maxTargetPositions: number;
   activation: Activation;
@@ -50,6 +55,7 @@ export const WHISPER_DEFAULTS: WhisperConfig = {
   encoderLayers: 4,
   decoderLayers: 4,
   maxSourcePositions: 1500,
+  conv1Stride: 1,
   maxTargetPositions: 448,
   activation: "gelu",
   dropout: 0.1,
@@ -57,9 +63,6 @@ export const WHISPER_DEFAULTS: WhisperConfig = {
   activationDropout: 0,
   padId: 0,
 };
-
-/** Frames per encoder position: the second convolution has stride 2. */
-export const WHISPER_FRAME_STRIDE = 2;
 
 function checkConfig(c: WhisperConfig): void {
   for (const key of [
@@ -70,6 +73,7 @@ function checkConfig(c: WhisperConfig): void {
     "ffDim",
     "maxSourcePositions",
     "maxTargetPositions",
+    "conv1Stride",
   ] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 1)
       throw new Error(`model config "${key}" must be a positive integer, got ${c[key]}`);
@@ -82,7 +86,7 @@ function checkConfig(c: WhisperConfig): void {
 
 /**
  * Whisper's encoder–decoder. Encoder (§2.2): x = GELU(conv2(GELU(conv1(mel)))) with conv1 kernel 3 stride 1 and
- * conv2 kernel 3 stride 2 (both padding 1), plus sinusoidal positions (stored as
+ * conv2 kernel 3 stride 2 (both padding 1; conv1Stride 2 is this project's cheaper variant), plus sinusoidal positions (stored as
  * `model.encoder.embed_positions.weight`), then pre-LN Transformer blocks and a final LayerNorm; attention has no
  * key bias. Decoder: token embeddings + learned positions, pre-LN blocks with cross-attention over the whole
  * encoder output, final LayerNorm, logits from the token embedding (tied). No source mask: Whisper pads audio
@@ -96,7 +100,7 @@ export class Whisper extends Module implements Seq2SeqModel {
   readonly tgtVocabSize: number;
   readonly padId: number;
   readonly featureSize: number;
-  /** The longest input in frames: 2 × maxSourcePositions. */
+  /** The longest input in frames: 2 × conv1Stride × maxSourcePositions. */
   readonly maxSourceLength: number;
   /** The longest decoder input: maxTargetPositions. */
   readonly maxTargetLength: number;
@@ -117,10 +121,11 @@ export class Whisper extends Module implements Seq2SeqModel {
     this.tgtVocabSize = c.vocabSize;
     this.padId = c.padId;
     this.featureSize = c.nMels;
-    this.maxSourceLength = WHISPER_FRAME_STRIDE * c.maxSourcePositions;
+    this.maxSourceLength = 2 * c.conv1Stride * c.maxSourcePositions;
     this.maxTargetLength = c.maxTargetPositions;
     const d = c.dModel;
-    this.conv1 = this.child(new Conv1d("model.encoder.conv1", c.nMels, d, 3, { padding: 1 }));
+    const conv1 = { stride: c.conv1Stride, padding: 1 };
+    this.conv1 = this.child(new Conv1d("model.encoder.conv1", c.nMels, d, 3, conv1));
     this.conv2 = this.child(new Conv1d("model.encoder.conv2", d, d, 3, { stride: 2, padding: 1 }));
     this.encoderPositions = this.param(
       "model.encoder.embed_positions.weight",
@@ -156,7 +161,7 @@ export class Whisper extends Module implements Seq2SeqModel {
     return s.training ? s.b.dropout(x, this.config.dropout) : x;
   }
 
-  /** features: [batch, nMels, frames] float32 -> memory [batch, ⌈frames / 2⌉, d_model] */
+  /** features: [batch, nMels, frames] float32 -> memory [batch, ⌈frames / (2·conv1Stride)⌉, d_model] */
   encode(s: Scope, features: Value): Value {
     const b = s.b;
     const h1 = b.gelu(this.conv1.forward(s, features)); // [batch, d_model, frames]

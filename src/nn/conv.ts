@@ -5,12 +5,6 @@ import type { Value } from "../graph/ir.ts";
 import { uniform } from "./init.ts";
 import { Module, type Parameter, type Scope } from "./module.ts";
 
-/**
- * How training graphs convolve: the Conv primitive (its own gradient rule) or the im2col composite. Both give
- * the same numbers; bench/conv1d.ts times them at Whisper's shapes (inference graphs always use the primitive).
- */
-export const TRAINING_CONV: "primitive" | "im2col" = "primitive";
-
 export class Conv1d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
@@ -28,12 +22,14 @@ export class Conv1d extends Module {
     if (options.bias ?? true) this.bias = this.param("bias", [outChannels], uniform(limit), false);
   }
 
-  /** x: [batch, in, T] -> [batch, out, ⌊(T + 2·padding − kernel) / stride⌋ + 1] */
+  /**
+   * x: [batch, in, T] -> [batch, out, ⌊(T + 2·padding − kernel) / stride⌋ + 1]. The Conv primitive, in training
+   * too: bench/conv1d.ts timed it against the im2col composite (Builder.conv1dIm2col) at Whisper's shapes and
+   * found them equal within noise, so the graph keeps the one op.
+   */
   forward(s: Scope, x: Value): Value {
     const bias = this.bias ? s.value(this.bias) : undefined;
     const conv = { stride: this.options.stride, padding: this.options.padding };
-    return s.training && TRAINING_CONV === "im2col"
-      ? s.b.conv1dIm2col(x, s.value(this.weight), bias, conv)
-      : s.b.conv1d(x, s.value(this.weight), bias, conv);
+    return s.b.conv1d(x, s.value(this.weight), bias, conv);
   }
 }

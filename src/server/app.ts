@@ -9,9 +9,10 @@ import type { Translation, TranslationHypothesis } from "../decode/translate.ts"
 import type { BatchRequest } from "./batcher.ts";
 import type { ModelInfo, PartResult } from "./decode-worker.ts";
 import { HttpError, parseTranslateRequest, type ServerLimits } from "./limits.ts";
+import { registerTranscribeRoute, type TranscribeDeps } from "./transcribe-route.ts";
 
-/** What the app needs from the rest of the server. */
-export interface AppDeps {
+/** What the app needs from the rest of the server (transcribe/audioLimits: POST /v1/transcribe's). */
+export interface AppDeps extends Pick<TranscribeDeps, "transcribe" | "audioLimits"> {
   models: readonly ModelInfo[];
   limits: ServerLimits;
   /** Decodes one request's texts (batched with others). */
@@ -109,7 +110,10 @@ export function createApp(deps: AppDeps): Hono {
       },
     }),
     async (c) => {
-      const request = parseTranslateRequest(await readJson(c.req.text()), deps.limits, deps.models);
+      const textModels = deps.models.filter((m) => m.input !== "audio");
+      if (textModels.length === 0)
+        throw new HttpError(404, "this server has no text model: POST /v1/transcribe");
+      const request = parseTranslateRequest(await readJson(c.req.text()), deps.limits, textModels);
       const result = await deps.submit({
         model: request.model,
         options: request.options,
@@ -124,6 +128,8 @@ export function createApp(deps: AppDeps): Hono {
       });
     },
   );
+
+  registerTranscribeRoute(app, deps);
 
   app.notFound((c) => c.json({ error: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

@@ -10,6 +10,7 @@ import {
   type Translation,
   type Translator,
 } from "../decode/translate.ts";
+import { SpeechModels, type TranscribeJob, type TranscribeOutcome } from "./transcribe-worker.ts";
 
 /** A served model: its name in requests and its folder. */
 export interface ModelSpec {
@@ -26,6 +27,10 @@ export interface ModelInfo {
   parameters: number;
   /** The longest sequence the model's positions allow, when it has such a limit. */
   maxPositions?: number;
+  /** "audio": a speech model, served on POST /v1/transcribe (absent: a text model). */
+  input?: "text" | "audio";
+  /** A speech model's longest clip in seconds. */
+  maxAudioSeconds?: number;
   /** A Hugging Face folder's model_type. */
   hfFamily?: string;
   /** A Hugging Face folder: the output length (tokens before EOS) its generation config gives. */
@@ -50,11 +55,15 @@ export interface DecodeJob {
 /** The outcome of one part: its translations in order, or a client error (e.g. a source too long). */
 export type PartResult = { ok: true; translations: Translation[] } | { ok: false; message: string };
 
-export type ToWorker = { type: "job"; id: number; job: DecodeJob } | { type: "close" };
+export type ToWorker =
+  | { type: "job"; id: number; job: DecodeJob }
+  | { type: "transcribe"; id: number; job: TranscribeJob }
+  | { type: "close" };
 export type FromWorker =
   | { type: "ready"; models: ModelInfo[] }
   | { type: "failed"; message: string }
   | { type: "done"; id: number; parts: PartResult[] }
+  | { type: "transcribed"; id: number; result: TranscribeOutcome }
   | { type: "error"; id: number; message: string }
   | { type: "closed" };
 
@@ -125,9 +134,12 @@ async function serveJobs(init: WorkerInit): Promise<void> {
   const port = parentPort!;
   const post = (message: FromWorker) => port.postMessage(message);
   const translators = new Map<string, Translator>();
+  let speech: SpeechModels;
   try {
+    speech = await SpeechModels.load(init.models, init.threads);
     for (const spec of init.models)
-      translators.set(spec.name, await loadTranslator(spec.dir, { threads: init.threads }));
+      if (!speech.has(spec.name))
+        translators.set(spec.name, await loadTranslator(spec.dir, { threads: init.threads }));
   } catch (error) {
     post({ type: "failed", message: (error as Error).message });
     return;
@@ -135,8 +147,17 @@ async function serveJobs(init: WorkerInit): Promise<void> {
   port.on("message", async (message: ToWorker) => {
     if (message.type === "close") {
       for (const t of translators.values()) await t.release();
+      await speech.release();
       post({ type: "closed" });
       port.close();
+      return;
+    }
+    if (message.type === "transcribe") {
+      const { id, job } = message;
+      await speech
+        .run(job)
+        .then((result) => post({ type: "transcribed", id, result }))
+        .catch((error: Error) => post({ type: "error", id, message: error.stack ?? String(error) }));
       return;
     }
     const { id, job } = message;
@@ -148,7 +169,10 @@ async function serveJobs(init: WorkerInit): Promise<void> {
       post({ type: "error", id, message: (error as Error).stack ?? String(error) });
     }
   });
-  post({ type: "ready", models: [...translators].map(([name, t]) => describe(name, t)) });
+  const models = init.models.map(({ name }) =>
+    speech.has(name) ? speech.info(name) : describe(name, translators.get(name)!),
+  );
+  post({ type: "ready", models });
 }
 
 if (parentPort) await serveJobs(workerData as WorkerInit);

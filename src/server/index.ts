@@ -9,6 +9,7 @@ import { createApp } from "./app.ts";
 import { Batcher } from "./batcher.ts";
 import type { ModelInfo, ModelSpec } from "./decode-worker.ts";
 import { DEFAULT_LIMITS, type ServerLimits } from "./limits.ts";
+import type { TranscribeLimits } from "./transcribe-route.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
 export type { ModelInfo, ModelSpec } from "./decode-worker.ts";
@@ -33,6 +34,8 @@ export interface ServeOptions {
   /** How long a batch waits for more requests, in ms (default 5). */
   batchWaitMs?: number;
   limits?: Partial<ServerLimits>;
+  /** Bounds on POST /v1/transcribe (upload size, files per request). */
+  audioLimits?: Partial<TranscribeLimits>;
   /** Where errors and shutdown messages go (default stderr). */
   log?: (line: string) => void;
 }
@@ -109,6 +112,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     models: pool.models,
     limits,
     submit: (request) => batcher.submit(request),
+    transcribe: (job) => pool.transcribe(job),
+    audioLimits: options.audioLimits,
     health: () => ({
       workers: pool.size,
       busyWorkers: pool.busy,

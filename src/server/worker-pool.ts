@@ -11,6 +11,7 @@ import type {
   ToWorker,
   WorkerInit,
 } from "./decode-worker.ts";
+import type { TranscribeJob, TranscribeOutcome } from "./transcribe-worker.ts";
 
 const ENTRY = new URL("./worker-entry.js", import.meta.url);
 
@@ -25,8 +26,10 @@ export interface PoolOptions {
 
 interface Pending {
   id: number;
-  job: DecodeJob;
-  resolve: (parts: PartResult[]) => void;
+  /** What goes to the worker. */
+  message: ToWorker;
+  /** Resolves with the worker's answer (a "done" or "transcribed" message). */
+  resolve: (answer: FromWorker) => void;
   reject: (error: Error) => void;
 }
 
@@ -104,9 +107,25 @@ export class WorkerPool {
 
   /** Decodes `job` on the next free worker; resolves with one result per part. */
   run(job: DecodeJob): Promise<PartResult[]> {
+    return this.enqueue((id) => ({ type: "job", id, job })).then((answer) => {
+      if (answer.type !== "done") throw new Error(`worker answered ${answer.type}`);
+      return answer.parts;
+    });
+  }
+
+  /** Transcribes `job` (speech models) on the next free worker. */
+  transcribe(job: TranscribeJob): Promise<TranscribeOutcome> {
+    return this.enqueue((id) => ({ type: "transcribe", id, job })).then((answer) => {
+      if (answer.type !== "transcribed") throw new Error(`worker answered ${answer.type}`);
+      return answer.result;
+    });
+  }
+
+  private enqueue(message: (id: number) => ToWorker): Promise<FromWorker> {
     if (this.closing) return Promise.reject(new Error("the worker pool is closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, resolve, reject });
+      const id = this.nextId++;
+      this.queue.push({ id, message: message(id), resolve, reject });
       this.pump();
     });
   }
@@ -117,7 +136,7 @@ export class WorkerPool {
       const next = this.queue.shift();
       if (!next) return;
       slot.current = next;
-      slot.worker.postMessage({ type: "job", id: next.id, job: next.job } satisfies ToWorker);
+      slot.worker.postMessage(next.message);
     }
   }
 
@@ -126,7 +145,7 @@ export class WorkerPool {
       const current = slot.current;
       if (!current || !("id" in message) || message.id !== current.id) return;
       slot.current = undefined;
-      if (message.type === "done") current.resolve(message.parts);
+      if (message.type === "done" || message.type === "transcribed") current.resolve(message);
       else {
         this.log(`seq2seq serve: decoding failed: ${message.message}`);
         current.reject(new Error("decoding failed"));

@@ -9,7 +9,7 @@ import type { Seq2SeqModel } from "../models/seq2seq.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { ADAMW_DEFAULTS, flatLayout } from "./step-graph.ts";
 import { initialFlatParams, unflatten } from "./step-runner.ts";
-import { lossVariants, pickVariant, Stepper } from "./stepper.ts";
+import { type LossVariant, lossVariants, pickVariant, Stepper } from "./stepper.ts";
 
 export interface SpeechTrainOptions {
   /** Architecture ("whisper" or "speech-gru") and options; vocabSize, padId and nMels are filled in. */
@@ -63,25 +63,26 @@ function noam(step: number, lr: number, warmup: number): number {
   return lr * Math.min(step / warmup, Math.sqrt(warmup / step));
 }
 
-/**
- * Trains a speech model from scratch. Examples longer than the model takes (maxSourceLength frames, or its
- * longest length bucket) are left out, with a log line saying how many.
- */
-export async function trainSpeech(o: SpeechTrainOptions): Promise<SpeechTrainResult> {
-  const log = o.log ?? (() => {});
-  if (o.examples.length === 0) throw new Error("trainSpeech: no training examples");
-  const config = speechModelConfig(o.model, o.tokenizer, o.examples[0]!.features.nMels);
-  const model = buildModel(config);
-  const variants = lossVariants(model, { labelSmoothing: o.labelSmoothing ?? 0 });
-  const targets = o.examples.map((e) => o.tokenizer.encode(e.text));
-  const lengths = o.examples.map((e, i) => ({ frames: e.features.nFrames, targets: targets[i]!.length }));
-  const fits = lengths.map((l) => pickVariant(variants, l.frames, l.targets + 1) >= 0);
-  const kept = lengths.map((_, i) => i).filter((i) => fits[i]);
-  if (kept.length < lengths.length) log(`left out ${lengths.length - kept.length} utterances too long for the model`);
+/** Indices of the examples some loss variant (length bucket) holds; logs how many are left out. */
+function fittingExamples(
+  lengths: ReadonlyArray<{ frames: number; targets: number }>,
+  variants: readonly LossVariant[],
+  log: (line: string) => void,
+): number[] {
+  const kept = lengths
+    .map((_, i) => i)
+    .filter((i) => pickVariant(variants, lengths[i]!.frames, lengths[i]!.targets + 1) >= 0);
+  if (kept.length < lengths.length)
+    log(`left out ${lengths.length - kept.length} utterances too long for the model`);
   if (kept.length === 0) throw new Error("trainSpeech: every utterance is too long for the model");
+  return kept;
+}
+
+/** A fresh optimizer over the model's parameters (seeded initialisation, zero moments). */
+function newStepper(model: Seq2SeqModel, variants: readonly LossVariant[], o: SpeechTrainOptions): Stepper {
   const layout = flatLayout(model.parameters());
   const params = initialFlatParams(layout, model.parameters(), o.seed);
-  const stepper = new Stepper(
+  return new Stepper(
     layout,
     variants,
     { params, m: new Float32Array(layout.total), v: new Float32Array(layout.total), step: 0 },
@@ -93,33 +94,50 @@ export async function trainSpeech(o: SpeechTrainOptions): Promise<SpeechTrainRes
       session: { threads: o.threads ?? 2 },
     },
   );
+}
+
+/**
+ * Trains a speech model from scratch for `steps` optimizer steps or `maxSeconds`, whichever ends first. Examples
+ * longer than the model takes (maxSourceLength frames, or its longest length bucket) are left out, with a log
+ * line saying how many.
+ */
+export async function trainSpeech(o: SpeechTrainOptions): Promise<SpeechTrainResult> {
+  const log = o.log ?? (() => {});
+  if (o.examples.length === 0) throw new Error("trainSpeech: no training examples");
+  const config = speechModelConfig(o.model, o.tokenizer, o.examples[0]!.features.nMels);
+  const model = buildModel(config);
+  const variants = lossVariants(model, { labelSmoothing: o.labelSmoothing ?? 0 });
+  const targets = o.examples.map((e) => o.tokenizer.encode(e.text));
+  const lengths = o.examples.map((e, i) => ({ frames: e.features.nFrames, targets: targets[i]!.length }));
+  const kept = fittingExamples(lengths, variants, log);
+  const epochBatches = (epoch: number) =>
+    makeSpeechBatches(
+      kept.map((i) => lengths[i]!),
+      o.batchFrames,
+      mixSeed(o.seed, epoch),
+    ).map((b) => ({ ...b, indices: b.indices.map((j) => kept[j]!) }));
+  const stepper = newStepper(model, variants, o);
   const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
   const every = o.logEvery ?? 100;
-  let [epoch, cursor, step, windowLoss, windowSteps, loss] = [0, 0, 0, 0, 0, Number.NaN];
-  let batches = makeSpeechBatches(kept.map((i) => lengths[i]!), o.batchFrames, mixSeed(o.seed, epoch));
+  let [epoch, step, windowLoss, windowSteps, loss] = [0, 0, 0, 0, Number.NaN];
+  let batches = epochBatches(epoch);
   try {
-    while (step < o.steps && (o.maxSeconds === undefined || performance.now() - started < o.maxSeconds * 1000)) {
-      if (cursor === batches.length) {
-        epoch += 1;
-        cursor = 0;
-        batches = makeSpeechBatches(kept.map((i) => lengths[i]!), o.batchFrames, mixSeed(o.seed, epoch));
-      }
-      const batch = batches[cursor++]!;
-      const indices = batch.indices.map((j) => kept[j]!);
-      const { feeds, tokens } = speechBatchFeeds(o.examples, targets, indices, {
+    while (step < o.steps && (o.maxSeconds === undefined || elapsed() < o.maxSeconds)) {
+      if (batches.length === 0) batches = epochBatches(++epoch);
+      const batch = batches.shift()!;
+      const { feeds, tokens } = speechBatchFeeds(o.examples, targets, batch.indices, {
         tokenizer: o.tokenizer,
         specAugment: o.specAugment,
         seed: mixSeed(o.seed, epoch, 1),
       });
       const variant = pickVariant(variants, batch.frames, batch.tgtLen);
       step += 1;
-      const outcome = await stepper.run([{ feeds, tokens, variant }], noam(step, o.lr, o.warmupSteps));
-      windowLoss += outcome.loss;
+      windowLoss += (await stepper.run([{ feeds, tokens, variant }], noam(step, o.lr, o.warmupSteps))).loss;
       windowSteps += 1;
       if (step % every === 0 || step === o.steps) {
         loss = windowLoss / windowSteps;
-        const seconds = (performance.now() - started) / 1000;
-        log(`step ${step}: loss ${loss.toFixed(4)}, epoch ${epoch + 1}, ${seconds.toFixed(0)} s`);
+        log(`step ${step}: loss ${loss.toFixed(4)}, epoch ${epoch + 1}, ${elapsed().toFixed(0)} s`);
         [windowLoss, windowSteps] = [0, 0];
       }
     }
@@ -128,6 +146,6 @@ export async function trainSpeech(o: SpeechTrainOptions): Promise<SpeechTrainRes
   }
   if (windowSteps > 0) loss = windowLoss / windowSteps;
   const flat = stepper.state().params;
-  const weights = new Map([...unflatten(layout, flat)].map(([name, v]) => [name, v.slice()]));
-  return { config, model, weights, steps: step, seconds: (performance.now() - started) / 1000, loss };
+  const weights = new Map([...unflatten(stepper.layout, flat)].map(([name, v]) => [name, v.slice()]));
+  return { config, model, weights, steps: step, seconds: elapsed(), loss };
 }

@@ -15,7 +15,13 @@ import { IO } from "../../src/models/seq2seq.ts";
 import { buildWhisperEncoderGraph, buildWhisperFullGraph } from "../../src/models/whisper-graphs.ts";
 import { initialize } from "../../src/nn/init.ts";
 import { OrtSession } from "../../src/runtime/ort.ts";
-import { FIXTURES, type FloatTensor, fixturesMissing, type GenerationCase, maxAbsDiff } from "./hf-fixtures.ts";
+import {
+  FIXTURES,
+  type FloatTensor,
+  fixturesMissing,
+  type GenerationCase,
+  maxAbsDiff,
+} from "./hf-fixtures.ts";
 
 const DIR = join(FIXTURES, "whisper");
 const skip = fixturesMissing("whisper");
@@ -33,7 +39,10 @@ interface WhisperExpected {
 function readWhisperExpected(): WhisperExpected {
   // biome-ignore lint/suspicious/noExplicitAny: expected.json is a fixture with a documented layout
   const e: any = JSON.parse(readFileSync(join(DIR, "expected.json"), "utf8"));
-  const floats = (t: { shape: number[]; data: number[] }) => ({ shape: t.shape, data: Float32Array.from(t.data) });
+  const floats = (t: { shape: number[]; data: number[] }) => ({
+    shape: t.shape,
+    data: Float32Array.from(t.data),
+  });
   const generation: Record<string, GenerationCase> = {};
   for (const [mode, g] of Object.entries<Record<string, never>>(e.generation))
     generation[mode] = {
@@ -92,10 +101,16 @@ describe("Hugging Face Whisper fixture", { skip }, () => {
   });
 
   test("the decoder prompt is <|startoftranscript|><|en|><|transcribe|><|notimestamps|>", () => {
-    assert.deepEqual([hf.generation.decoderStartTokenId, ...hf.generation.decoderPromptIds!], [81, 82, 85, 89]);
+    assert.deepEqual(
+      [hf.generation.decoderStartTokenId, ...hf.generation.decoderPromptIds!],
+      [81, 82, 85, 89],
+    );
     const json = hf.generationJson;
     assert.deepEqual(whisperPromptIds({ ...json, language: "<|de|>", task: "translate" }, "g"), [83, 84, 89]);
-    assert.throws(() => whisperPromptIds({ ...json, language: undefined }, "g.json"), /g\.json: "language" must be set/);
+    assert.throws(
+      () => whisperPromptIds({ ...json, language: undefined }, "g.json"),
+      /g\.json: "language" is not set/,
+    );
     assert.throws(() => whisperPromptIds({ ...json, language: "fr" }, "g.json"), /one of de, en/);
   });
 
@@ -140,7 +155,10 @@ describe("Hugging Face Whisper fixture", { skip }, () => {
   }
 
   test("model_type whisper is refused by the text loader with a pointer to transcribe", () => {
-    assert.throws(() => hfFamily({ model_type: "whisper" }, "config.json"), /speech model: .*seq2seq transcribe/);
+    assert.throws(
+      () => hfFamily({ model_type: "whisper" }, "config.json"),
+      /speech model: .*seq2seq transcribe/,
+    );
   });
 
   test("a text model's runner refuses features and a features model refuses ids", async () => {

@@ -1,0 +1,187 @@
+// Golden behaviour of the speech families' inference graphs in ONNX Runtime: stepping the decoder with its
+// cache gives the teacher-forced logits (Whisper and the context-vector GRU), any frame count works, and configs
+// are checked by key.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Seq2SeqRunner } from "../../src/decode/runner.ts";
+import { Builder } from "../../src/graph/composites.ts";
+import { type HostTensor, int64 } from "../../src/graph/tensor.ts";
+import { buildModel } from "../../src/models/registry.ts";
+import { IO, type Seq2SeqModel } from "../../src/models/seq2seq.ts";
+import { SpeechContextRnn } from "../../src/models/speech-rnn.ts";
+import { Whisper } from "../../src/models/whisper.ts";
+import { buildWhisperFullGraph } from "../../src/models/whisper-graphs.ts";
+import { initialize } from "../../src/nn/init.ts";
+import { ConstantScope } from "../../src/nn/module.ts";
+import { OrtSession } from "../../src/runtime/ort.ts";
+
+const V = 12;
+
+function weightsOf(model: Seq2SeqModel): Map<string, Float32Array> {
+  const weights = new Map<string, Float32Array>();
+  for (const p of model.parameters()) {
+    const init =
+      p.init.kind === "zeros" || p.init.kind === "ones" ? { kind: "normal" as const, std: 0.3 } : p.init;
+    const data = initialize(init, p.shape, 3, p.name);
+    if (p.init.kind === "ones") for (let i = 0; i < data.length; i++) data[i]! += 1;
+    weights.set(p.name, data);
+  }
+  return weights;
+}
+
+function features(rows: number, mels: number, frames: number): HostTensor {
+  const data = Float32Array.from({ length: rows * mels * frames }, (_, i) => Math.sin(i * 0.37) * 0.8);
+  return { dtype: "float32", dims: [rows, mels, frames], data };
+}
+
+function logSoftmax(row: Float32Array): number[] {
+  const max = Math.max(...row);
+  const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
+  return Array.from(row, (x) => x - lse);
+}
+
+/** Steps the runner through `tgt` ([rows][T]) and compares each step with the full logits [rows, T, V]. */
+async function compareSteps(
+  model: Seq2SeqModel,
+  weights: Map<string, Float32Array>,
+  input: HostTensor,
+  tgt: number[][],
+  full: Float32Array,
+) {
+  const runner = await Seq2SeqRunner.create(model, weights);
+  let state = await runner.encode(input);
+  const T = tgt[0]!.length;
+  for (let t = 0; t < T; t++) {
+    const step = await runner.step(
+      state,
+      tgt.map((row) => row[t]!),
+    );
+    tgt.forEach((_, row) => {
+      const expected = logSoftmax(full.subarray((row * T + t) * V, (row * T + t + 1) * V));
+      const got = Array.from(step.logProbs.subarray(row * V, (row + 1) * V));
+      const diff = Math.max(...got.map((x, i) => Math.abs(x - expected[i]!)));
+      assert.ok(diff < 1e-4, `row ${row} position ${t}: ${diff}`);
+    });
+    state = step.state;
+  }
+  await runner.release();
+}
+
+describe("Whisper", () => {
+  const model = new Whisper({
+    ...(buildModel({ architecture: "whisper" }) as Whisper).config,
+    vocabSize: V,
+    nMels: 8,
+    dModel: 16,
+    heads: 2,
+    ffDim: 32,
+    encoderLayers: 2,
+    decoderLayers: 2,
+    maxSourcePositions: 20,
+    maxTargetPositions: 10,
+    dropout: 0,
+  });
+  const weights = weightsOf(model);
+
+  test("the decoder step with its cache equals the teacher-forced logits, at an odd frame count", async () => {
+    const input = features(2, 8, 13); // 13 frames -> 7 encoder positions
+    const tgt = [
+      [1, 4, 5, 6, 7],
+      [1, 8, 9, 10, 2],
+    ];
+    const full = await OrtSession.create(buildWhisperFullGraph(model, weights));
+    const out = await full.run({ [IO.features]: input, [IO.tgt]: int64(tgt.flat(), [2, 5]) });
+    assert.deepEqual(out[IO.logits]!.dims, [2, 5, V]);
+    await compareSteps(model, weights, input, tgt, out[IO.logits]!.data as Float32Array);
+    await full.release();
+  });
+
+  test("the encoder halves the frames (quarters them with conv1Stride 2) and refuses more than 2 × maxSourcePositions", async () => {
+    const b = new Builder();
+    const s = new ConstantScope(b, weights);
+    const memory = model.encode(s, b.input(IO.features, "float32", [1, 8, 40]));
+    assert.deepEqual(memory.shape, [1, 20, 16]);
+    const faster = new Whisper({ ...model.config, conv1Stride: 2, maxSourcePositions: 10 });
+    assert.equal(faster.maxSourceLength, 40);
+    assert.deepEqual(faster.encode(s, b.input("f", "float32", [1, 8, 40])).shape, [1, 10, 16]);
+    const runner = await Seq2SeqRunner.create(model, weights);
+    await assert.rejects(
+      runner.encode(features(1, 8, 41)),
+      /41 feature frames; this whisper model takes at most 40/,
+    );
+    await runner.release();
+  });
+
+  test("k_proj has no bias; parameter names follow Hugging Face Whisper", () => {
+    const names = model.parameters().map((p) => p.name);
+    assert.ok(names.includes("model.encoder.conv1.weight"));
+    assert.ok(names.includes("model.encoder.embed_positions.weight"));
+    assert.ok(names.includes("model.decoder.layers.1.encoder_attn.q_proj.bias"));
+    assert.ok(!names.some((n) => n.includes("k_proj.bias")));
+    assert.ok(!names.some((n) => n.startsWith("proj_out")));
+  });
+});
+
+describe("the context-vector speech GRU", () => {
+  const model = new SpeechContextRnn({
+    vocabSize: V,
+    nMels: 8,
+    padId: 0,
+    convDim: 8,
+    convLayers: 3,
+    hiddenDim: 12,
+    embeddingDim: 6,
+    readoutDim: 8,
+    maxFrames: 24,
+    maxTargetLength: 6,
+    lengthBuckets: 2,
+    dropout: 0,
+  });
+  const weights = weightsOf(model);
+
+  test("the decoder step equals the teacher-forced logits of the longest bucket", async () => {
+    const input = features(2, 8, 17);
+    const tgt = [
+      [1, 4, 5, 6],
+      [1, 8, 9, 2],
+    ];
+    const b = new Builder();
+    const s = new ConstantScope(b, weights);
+    const f = b.input(IO.features, "float32", ["batch", 8, "frames"]);
+    const t = b.input(IO.tgt, "int64", ["batch", "t"]);
+    const logits = model.logits(s, f, t, model.lengthBuckets.at(-1)!);
+    const full = await OrtSession.create(b.build("full", { [IO.logits]: logits }));
+    const out = await full.run({ [IO.features]: input, [IO.tgt]: int64(tgt.flat(), [2, 4]) });
+    await compareSteps(model, weights, input, tgt, out[IO.logits]!.data as Float32Array);
+    await full.release();
+  });
+
+  test("a shorter bucket gives the same logits: the encoder stops at the real length", async () => {
+    const b = new Builder();
+    const s = new ConstantScope(b, weights);
+    const f = b.input(IO.features, "float32", ["batch", 8, "frames"]);
+    const t = b.input(IO.tgt, "int64", ["batch", "t"]);
+    const [short, long] = model.lengthBuckets.map((bucket) => model.logits(s, f, t, bucket));
+    const graph = await OrtSession.create(b.build("buckets", { short: short!, long: long! }));
+    const out = await graph.run({
+      [IO.features]: features(2, 8, 11),
+      [IO.tgt]: int64([1, 4, 5, 1, 8, 9], [2, 3]),
+    });
+    const [a, c] = [out.short!.data as Float32Array, out.long!.data as Float32Array];
+    assert.ok(a.every((x, i) => Math.abs(x - c[i]!) < 1e-5));
+    await graph.release();
+  });
+
+  test("buckets are in frames; a bad config names its key", () => {
+    assert.deepEqual(model.lengthBuckets, [
+      { srcLen: 12, tgtLen: 3 },
+      { srcLen: 24, tgtLen: 6 },
+    ]);
+    assert.throws(
+      () => buildModel({ architecture: "speech-gru", hiddenDim: 0 }),
+      /"hiddenDim" must be a positive integer/,
+    );
+    assert.throws(() => buildModel({ architecture: "whisper", dModl: 8 }), /dModl/);
+  });
+});
