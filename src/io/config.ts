@@ -89,11 +89,16 @@ function suggestKey(root: Section, section: Section, prefix: string, badKey: str
   for (const key of Object.keys(section)) {
     const d = levenshtein(badKey, key);
     // On equal distance prefer a key that extends the typo ("warmup" -> "warmupSteps", not "lr").
-    const better = d < bestDistance || (d === bestDistance && key.startsWith(badKey) && !best?.startsWith(badKey));
+    const better =
+      d < bestDistance || (d === bestDistance && key.startsWith(badKey) && !best?.startsWith(badKey));
     if (better) [best, bestDistance] = [key, d];
   }
   const extension = Object.keys(section).find((key) => key.startsWith(badKey) && key.length > badKey.length);
-  if (extension && (best === undefined || !best.startsWith(badKey)) && levenshtein(badKey, extension) <= badKey.length) {
+  if (
+    extension &&
+    (best === undefined || !best.startsWith(badKey)) &&
+    levenshtein(badKey, extension) <= badKey.length
+  ) {
     return join(prefix, extension);
   }
   const close = bestDistance <= Math.max(2, Math.floor(badKey.length / 3));
