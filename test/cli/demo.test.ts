@@ -18,7 +18,7 @@ test("seq2seq demo trains, decodes held-out words, scores them and saves the mod
     },
   );
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /training pairs/);
+  assert.match(run.stdout, /training pairs/, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
   assert.match(run.stdout, /held-out words after \d+ steps/);
   const rate = /word error rate ([\d.]+)%, phoneme error rate ([\d.]+)%/.exec(run.stdout);
   assert.ok(rate, run.stdout);
