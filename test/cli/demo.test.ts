@@ -22,7 +22,11 @@ test("seq2seq demo trains, decodes held-out words, scores them and saves the mod
   assert.match(run.stdout, /held-out words after \d+ steps/);
   const rate = /word error rate ([\d.]+)%, phoneme error rate ([\d.]+)%/.exec(run.stdout);
   assert.ok(rate, run.stdout);
-  assert.ok(Number(rate[2]) <= 100);
+  // Eight seconds of training decode little: a phoneme error rate above 100% (long wrong
+  // outputs) is a legitimate score here, so only its form is checked.
+  assert.ok(Number.isFinite(Number(rate[1])) && Number(rate[1]) <= 100, rate[0]);
+  assert.ok(Number.isFinite(Number(rate[2])) && Number(rate[2]) >= 0, rate[0]);
+  assert.match(run.stdout, /^ {2}[✓✗] \S+ .*\(reference: .+\)$/m, "one line per held-out word");
   for (const file of ["model.safetensors", "config.json", "source_tokenizer.json", "target_tokenizer.json"]) {
     assert.ok(existsSync(join(out, file)), `${file} missing from the model folder`);
   }
