@@ -206,8 +206,11 @@ export class GraphBuilder {
 
   // ---- linear algebra and reductions --------------------------------------------------------
 
-  /** Batched matrix product with numpy broadcasting of leading dims; optional transposes of the last two. */
-  matmul(a: Value, b: Value, options: { transA?: boolean; transB?: boolean } = {}): Value {
+  /**
+   * Batched matrix product with numpy broadcasting of leading dims; optional transposes of the last two.
+   * `bias` [n] is added to every row of a rank-2 product (ONNX Gemm's C: one kernel, no separate Add).
+   */
+  matmul(a: Value, b: Value, options: { transA?: boolean; transB?: boolean; bias?: Value } = {}): Value {
     if (a.shape.length < 2 || b.shape.length < 2) {
       throw new Error(
         `MatMul needs rank >= 2 operands, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
@@ -220,7 +223,16 @@ export class GraphBuilder {
     }
     const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const attrs = { transA: options.transA ? 1 : 0, transB: options.transB ? 1 : 0 };
-    return this.emit1("MatMul", [a, b], attrs, a.dtype, [...batch, m, n]);
+    const bias = options.bias;
+    if (!bias) return this.emit1("MatMul", [a, b], attrs, a.dtype, [...batch, m, n]);
+    if (a.shape.length !== 2 || b.shape.length !== 2 || bias.shape.length !== 1 || bias.dtype !== a.dtype) {
+      throw new Error(
+        `MatMul with a bias needs rank-2 operands and a rank-1 bias of their dtype, got ${formatShape(a.shape)}, ${formatShape(b.shape)} and ${formatShape(bias.shape)}`,
+      );
+    }
+    if (typeof n === "number" && typeof bias.shape[0] === "number" && bias.shape[0] !== n)
+      throw new Error(`MatMul: bias ${formatShape(bias.shape)} does not match ${n} output columns`);
+    return this.emit1("MatMul", [a, b, bias], attrs, a.dtype, [m, n]);
   }
 
   private reduce(op: OpType, x: Value, axes: readonly number[], keepDims: boolean): Value {

@@ -28,16 +28,18 @@ export class Builder extends GraphBuilder {
     const outDim = weight.shape[0]!;
     if (typeof inDim !== "number" || typeof outDim !== "number")
       throw new Error("linear: weight dims must be static");
+    // A rank-1 bias rides in the Gemm (its C input); any other bias shape is a broadcast Add.
+    const gemmBias = bias && bias.shape.length === 1 && bias.dtype === x.dtype ? bias : undefined;
     let y: Value;
     if (x.shape.length === 2) {
-      y = this.matmul(x, weight, { transB: true }); // [n, out]
+      y = this.matmul(x, weight, { transB: true, bias: gemmBias }); // [n, out]
     } else {
       const x2 = this.reshape(x, [-1, inDim]); // [n, in]
-      const y2 = this.matmul(x2, weight, { transB: true }); // [n, out]
+      const y2 = this.matmul(x2, weight, { transB: true, bias: gemmBias }); // [n, out]
       const target = this.concat([this.shapeOf(x, 0, x.shape.length - 1), this.ints([outDim])], 0);
       y = this.reshapeDynamic(y2, target, [...x.shape.slice(0, -1), outDim]); // [..., out]
     }
-    return bias ? this.add(y, bias) : y;
+    return bias && !gemmBias ? this.add(y, bias) : y;
   }
 
   /** GELU with the exact erf form: x·Φ(x). */

@@ -66,6 +66,12 @@ function matmulRule(
   const G = g[0]!;
   const tA = attrNumber(node, "transA") === 1;
   const tB = attrNumber(node, "transB") === 1;
+  if (node.inputs.length === 3) {
+    // Rank-2 product plus a bias row [n]: the bias gradient sums G over the rows.
+    const dA = tA ? b.matmul(B, G, { transA: tB, transB: true }) : b.matmul(G, B, { transB: !tB });
+    const dB = tB ? b.matmul(G, A, { transA: true, transB: tA }) : b.matmul(A, G, { transA: !tA });
+    return [dA, dB, b.reduceSum(G, [0])];
+  }
   if (B.shape.length === 2 && A.shape.length > 2 && !tA) {
     // [..., k] x [k, n]: fold the leading dims so both products are single Gemms.
     const a2 = b.reshape(A, [-1, A.shape.at(-1) as number]);

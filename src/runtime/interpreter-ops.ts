@@ -141,6 +141,13 @@ const matmul: Kernel = (inputs, node) => {
       }
     }
   }
+  if (inputs.length > 2) {
+    // Gemm's C: a bias [n] added to every row of a rank-2 product.
+    const bias = arg(inputs, 2);
+    if (bias.dims.length !== 1 || bias.dims[0] !== n)
+      throw new Error(`bias ${formatDims(bias.dims)} does not match ${n} output columns`);
+    for (let r = 0; r < out.length; r++) out[r]! += bias.data[r % n]!;
+  }
   return makeRef(a.dtype, [...batch, m, n], out);
 };
 

@@ -208,7 +208,13 @@ function lossAndGradient(
   return { loss, outputs, flatGrad };
 }
 
-/** Global-norm clipping then AdamW (bias correction, decoupled weight decay) on flat buffers. */
+/**
+ * Global-norm clipping then AdamW (bias correction, decoupled weight decay) on flat buffers, written to
+ * make few passes over them: the clipping factor c and every scalar fold into the per-element products,
+ * and g² serves both the norm and the second moment.
+ *   m ← β1·m + c(1−β1)·g;  v ← β2·v + c²(1−β2)·g²;  p ← p·(1 − lr·λ) − k·m / (√v + ε√(1−β2^t)),
+ * with k = lr·√(1−β2^t) / (1−β1^t) — the same update as lr·m̂ / (√v̂ + ε).
+ */
 function adamwUpdate(
   b: Builder,
   layout: FlatLayout,
@@ -216,17 +222,17 @@ function adamwUpdate(
   x: { params: Value; m: Value; v: Value; grad: Value; step: Value; lr: Value },
 ): { params: Value; m: Value; v: Value; gradNorm: Value } {
   const { grad, m, v, step, lr } = x;
-  const gradNorm = b.sqrt(b.reduceSum(b.mul(grad, grad), [0])); // []
-  const clipped =
-    adamw.maxGradNorm > 0 ? b.mul(grad, b.min(b.div(adamw.maxGradNorm, b.add(gradNorm, 1e-6)), 1)) : grad;
-
   const { beta1, beta2, eps, weightDecay } = adamw;
-  const newM = b.add(b.mul(m, beta1), b.mul(clipped, 1 - beta1)); // [P]
-  const newV = b.add(b.mul(v, beta2), b.mul(b.mul(clipped, clipped), 1 - beta2)); // [P]
+  const squared = b.mul(grad, grad); // [P]
+  const gradNorm = b.sqrt(b.reduceSum(squared, [0])); // []
+  const clip =
+    adamw.maxGradNorm > 0 ? b.min(b.div(adamw.maxGradNorm, b.add(gradNorm, 1e-6)), 1) : b.scalar(1); // []
+  const newM = b.add(b.mul(m, beta1), b.mul(grad, b.mul(clip, 1 - beta1))); // [P]
+  const newV = b.add(b.mul(v, beta2), b.mul(squared, b.mul(b.mul(clip, clip), 1 - beta2))); // [P]
   const correction1 = b.sub(1, b.pow(b.scalar(beta1), step)); // 1 - β1^t
-  const correction2 = b.sub(1, b.pow(b.scalar(beta2), step)); // 1 - β2^t
-  const stepSize = b.div(lr, correction1); // lr / (1 - β1^t)
-  const denom = b.add(b.div(b.sqrt(newV), b.sqrt(correction2)), eps); // √v̂ + ε
+  const root2 = b.sqrt(b.sub(1, b.pow(b.scalar(beta2), step))); // √(1 - β2^t)
+  const stepSize = b.div(b.mul(lr, root2), correction1); // k
+  const denom = b.add(b.sqrt(newV), b.mul(root2, eps)); // [P]
   const update = b.mul(b.div(newM, denom), stepSize); // [P]
   const decayedParams = decayParams(b, x.params, layout, b.mul(lr, weightDecay));
   const newParams = b.sub(decayedParams, update); // [P]

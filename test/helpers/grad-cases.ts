@@ -104,6 +104,14 @@ export const CASES: Partial<Record<OpType, Record<string, GradCase>>> = {
       ],
       fn: (b, [x, y]) => b.matmul(x!, y!, { transB: true }),
     },
+    "2x2 transB with a bias row (Gemm's C)": {
+      shapes: [[3, 4], [5, 4], [5]],
+      fn: (b, [x, y, c]) => b.matmul(x!, y!, { transB: true, bias: c! }),
+    },
+    "2x2 transA with a bias row": {
+      shapes: [[4, 3], [4, 5], [5]],
+      fn: (b, [x, y, c]) => b.matmul(x!, y!, { transA: true, bias: c! }),
+    },
     "2x2 both": {
       shapes: [
         [4, 3],
