@@ -1,5 +1,6 @@
 // `seq2seq eval`: scores a hypothesis file against one or more reference files (BLEU, chrF, TER, WER, CER,
-// PER, exact match), optionally broken down by source length. Parsing and printing only; src/metrics computes.
+// PER, exact match, regex semantic accuracy), optionally broken down by source length. Parsing and printing
+// only; src/metrics computes.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import {
@@ -135,7 +136,13 @@ function formatTable(rows: string[][]): string {
 function scoresTable(result: EvaluationResult): string {
   const rows = [["metric", "score", "signature"]];
   for (const score of Object.values(result)) rows.push([score.name, score.score.toFixed(2), score.signature]);
-  return formatTable(rows);
+  const table = formatTable(rows);
+  const regex = result.regex;
+  if (regex === undefined || !("verdicts" in regex)) return table;
+  const detail =
+    `SemAcc: ${regex.correct}/${regex.total} equivalent to a reference, ${regex.exactCorrect} exact ` +
+    `(${(100 * regex.exactMatch).toFixed(2)}%), ${regex.unparsable} unparsable, ${regex.unknown} undecided (counted wrong)`;
+  return `${table}\n${detail}`;
 }
 
 function byLengthTable(metrics: MetricName[], breakdown: LengthBreakdown<EvaluationResult>[]): string {
@@ -190,11 +197,12 @@ export function register(program: Command): void {
   program
     .command("eval")
     .description(
-      "score hypotheses against references (sacreBLEU-compatible BLEU, chrF, TER; WER, CER, PER, exact match)",
+      "score hypotheses against references (sacreBLEU-compatible BLEU, chrF, TER; WER, CER, PER, exact match; " +
+        "regex: semantic accuracy of NL-RX regular expressions)",
     )
     .requiredOption("--hyp <file>", "hypotheses, one per line")
     .requiredOption("--ref <file>", "references, one per line (repeat for several references)", collect)
-    .option("--metrics <list>", "comma-separated: bleu,chrf,ter,wer,cer,per,exact", "bleu,chrf,ter")
+    .option("--metrics <list>", "comma-separated: bleu,chrf,ter,wer,cer,per,exact,regex", "bleu,chrf,ter")
     .option("--src <file>", "source sentences (for --by-length)")
     .option("--by-length", "also score buckets of source length in words")
     .option("--bucket-width <n>", "source-length bucket width in words", "10")

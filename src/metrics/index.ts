@@ -5,6 +5,8 @@ import { breakdownByLength, type LengthBreakdown, type LengthBucketOptions } fro
 import { type ChrfScore, corpusChrf } from "./chrf.ts";
 import { corpusErrorRate, type ErrorRateScore, levenshtein } from "./edit-distance.ts";
 import { type ExactMatchScore, exactMatch } from "./exact-match.ts";
+import type { EquivalenceOptions } from "./regex/equivalence.ts";
+import { corpusSemanticAccuracy, type SemanticAccuracyScore } from "./regex/semantic-accuracy.ts";
 import { corpusTer, type TerOptions, type TerScore } from "./ter.ts";
 import type { BleuTokenizerName } from "./tokenizers.ts";
 
@@ -15,19 +17,45 @@ export * from "./edit-distance.ts";
 export * from "./exact-match.ts";
 export * from "./g2p.ts";
 export * from "./references.ts";
+export * from "./regex/index.ts";
 export * from "./signature.ts";
 export * from "./ter.ts";
 export * from "./ter-tokenizer.ts";
 export * from "./tokenizers.ts";
 
-/** Names accepted by `evaluate()` and `seq2seq eval --metrics`. */
-export type MetricName = "bleu" | "chrf" | "ter" | "wer" | "cer" | "per" | "exact";
+/**
+ * Names accepted by `evaluate()` and `seq2seq eval --metrics`. "regex" is semantic accuracy for English ->
+ * regex (NL-RX): the share of predictions accepting the same language as a reference (exact match inside).
+ */
+export type MetricName = "bleu" | "chrf" | "ter" | "wer" | "cer" | "per" | "exact" | "regex";
 
 /** All metric names, in display order. */
-export const METRIC_NAMES: readonly MetricName[] = ["bleu", "chrf", "ter", "wer", "cer", "per", "exact"];
+export const METRIC_NAMES: readonly MetricName[] = [
+  "bleu",
+  "chrf",
+  "ter",
+  "wer",
+  "cer",
+  "per",
+  "exact",
+  "regex",
+];
 
 /** Any metric's score: each has a display `name`, a `score` and a `signature`, plus its own details. */
-export type MetricScore = BleuScore | ChrfScore | TerScore | ErrorRateScore | ExactMatchScore;
+export type MetricScore =
+  | BleuScore
+  | ChrfScore
+  | TerScore
+  | ErrorRateScore
+  | ExactMatchScore
+  | SemanticAccuracyScore;
+
+/**
+ * The "regex" metric's wall-clock budget per comparison when none is given: a pathological prediction
+ * (e.g. nested counted repeats from an untrained model) counts as wrong after this long instead of
+ * stalling a validation. The data's own pairs take milliseconds.
+ */
+export const REGEX_TIMEOUT_MS = 1000;
 
 /** Options shared by `evaluate()`; each metric reads the ones that apply to it. */
 export interface EvaluateOptions {
@@ -49,6 +77,8 @@ export interface EvaluateOptions {
   };
   /** TER tokenizer settings. */
   ter?: TerOptions;
+  /** Semantic accuracy ("regex"): placeholder words and budgets; timeoutMs defaults to REGEX_TIMEOUT_MS. */
+  regex?: EquivalenceOptions;
 }
 
 /** Splits "bleu,chrf" into metric names; an unknown name throws, naming the valid ones and the nearest. */
@@ -99,6 +129,11 @@ export function computeMetric(
       return corpusErrorRate(hypotheses, references, "phoneme", { lowercase });
     case "exact":
       return exactMatch(hypotheses, references, { lowercase });
+    case "regex":
+      return corpusSemanticAccuracy(hypotheses, references, {
+        ...options.regex,
+        timeoutMs: options.regex?.timeoutMs ?? REGEX_TIMEOUT_MS,
+      });
   }
 }
 

@@ -22,11 +22,32 @@ export type Term =
   | { kind: "and"; items: number[] }
   | { kind: "not"; body: number };
 
-/** Raised when a table would grow past its term budget. */
+/** Raised when a table would grow past its term budget, or work on it runs past its deadline. */
 export class RegexLimitError extends Error {
-  constructor(readonly limit: number) {
-    super(`regular expression too complex: more than ${limit} distinct derivative terms`);
+  /** @param limit the budget that ran out: a term count, or milliseconds when `kind` is "time" */
+  constructor(
+    readonly limit: number,
+    readonly kind: "terms" | "time" = "terms",
+  ) {
+    super(
+      kind === "terms"
+        ? `regular expression too complex: more than ${limit} distinct derivative terms`
+        : `regular expression too complex: no answer within ${limit} ms`,
+    );
     this.name = "RegexLimitError";
+  }
+}
+
+/** A wall-clock budget: `at` is a performance.now() time, `ms` the budget it came from (for messages). */
+export interface Deadline {
+  at: number;
+  ms: number;
+}
+
+/** Throws RegexLimitError when `deadline` has passed. */
+export function checkDeadline(deadline: Deadline | undefined): void {
+  if (deadline !== undefined && performance.now() > deadline.at) {
+    throw new RegexLimitError(deadline.ms, "time");
   }
 }
 
@@ -43,10 +64,14 @@ export class TermTable {
   private readonly index = new Map<string, number>();
   private readonly derivatives = new Map<number, number>();
 
-  /** @param maxTerms the term budget; creating one more throws RegexLimitError */
+  /**
+   * @param maxTerms the term budget; creating one more throws RegexLimitError
+   * @param deadline a wall-clock budget, checked every 256 new terms; past it, RegexLimitError
+   */
   constructor(
     readonly alphabet: Alphabet,
     readonly maxTerms = 100_000,
+    readonly deadline?: Deadline,
   ) {
     this.empty = this.intern({ kind: "empty" }, "0", false);
     this.eps = this.intern({ kind: "eps" }, "1", true);
@@ -71,6 +96,7 @@ export class TermTable {
     const found = this.index.get(key);
     if (found !== undefined) return found;
     if (this.terms.length >= this.maxTerms) throw new RegexLimitError(this.maxTerms);
+    if ((this.terms.length & 255) === 255) checkDeadline(this.deadline);
     const id = this.terms.length;
     this.terms.push(term);
     this.nullables.push(nullable);

@@ -7,7 +7,7 @@
  * exploration is the product automaton built lazily; it stops with "unknown" past `maxStates` pairs.
  */
 import { Alphabet, DEEP_REGEX_PLACEHOLDERS } from "./alphabet.ts";
-import { RegexLimitError, TermTable } from "./derivatives.ts";
+import { checkDeadline, type Deadline, RegexLimitError, TermTable } from "./derivatives.ts";
 import { parseRegex, type RegexNode } from "./parse.ts";
 
 /** Budgets that keep one comparison to a few seconds at worst (the data's pairs need under 1000 states). */
@@ -21,6 +21,11 @@ export interface EquivalenceOptions {
   maxStates?: number;
   /** Most distinct derivative terms before answering "unknown". Default 100000. */
   maxTerms?: number;
+  /**
+   * Milliseconds of wall-clock time before answering "unknown" (0 or absent: no time limit). The state and
+   * term budgets are deterministic; this one guards a busy machine against a slow pathological pair.
+   */
+  timeoutMs?: number;
 }
 
 export type EquivalenceVerdict = "equivalent" | "different" | "unknown";
@@ -47,6 +52,13 @@ interface PairEntry {
 
 function toNode(expression: string | RegexNode): RegexNode {
   return typeof expression === "string" ? parseRegex(expression) : expression;
+}
+
+/** The deadline `timeoutMs` from now, or none for 0 / undefined. */
+function deadlineOf(timeoutMs: number | undefined): Deadline | undefined {
+  return timeoutMs !== undefined && timeoutMs > 0
+    ? { at: performance.now() + timeoutMs, ms: timeoutMs }
+    : undefined;
 }
 
 /** Union-find over term ids, with path compression. */
@@ -79,6 +91,7 @@ function witnessOf(queue: readonly PairEntry[], at: number, alphabet: Alphabet):
 
 /** The Hopcroft–Karp loop over derivative pairs of two compiled terms. */
 function bisimulate(table: TermTable, first: number, second: number, maxStates: number): EquivalenceResult {
+  const { deadline } = table;
   const classes = new UnionFind();
   const queue: PairEntry[] = [{ first, second, parent: -1, symbol: -1 }];
   let states = 0;
@@ -98,6 +111,7 @@ function bisimulate(table: TermTable, first: number, second: number, maxStates: 
     }
     classes.union(p, q);
     try {
+      if ((states & 63) === 0) checkDeadline(deadline);
       for (let symbol = 0; symbol < table.alphabet.size; symbol++) {
         const next = { first: table.derivative(p, symbol), second: table.derivative(q, symbol) };
         queue.push({ ...next, parent: head, symbol });
@@ -125,6 +139,7 @@ export function compareRegex(
   const table = new TermTable(
     Alphabet.forExpressions(nodes, placeholders),
     options.maxTerms ?? DEFAULT_MAX_TERMS,
+    deadlineOf(options.timeoutMs),
   );
   try {
     const [a, b] = nodes.map((node) => table.compile(node, placeholders)) as [number, number];

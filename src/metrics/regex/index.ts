@@ -20,6 +20,7 @@ export {
   tokenizeRegex,
 } from "./parse.ts";
 export {
+  corpusSemanticAccuracy,
   type SegmentVerdict,
   type SemanticAccuracyScore,
   semanticAccuracy,

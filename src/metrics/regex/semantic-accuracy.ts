@@ -1,6 +1,7 @@
 // Semantic accuracy for English -> regex (NL-RX): the share of predicted expressions that accept the
 // same language as their reference, as Locascio et al. (2016) report it, next to exact match.
 import { normalizeForMatch } from "../exact-match.ts";
+import { groupReferences } from "../references.ts";
 import { formatSignature } from "../signature.ts";
 import { Alphabet, DEEP_REGEX_PLACEHOLDERS } from "./alphabet.ts";
 import { compareRegex, type EquivalenceOptions } from "./equivalence.ts";
@@ -41,27 +42,54 @@ function parseReference(reference: string, index: number, options: EquivalenceOp
   }
 }
 
-/** Verdict for one pair; a prediction that fails to parse or names an unknown placeholder is "unparsable". */
-function judge(prediction: string, reference: RegexNode, options: EquivalenceOptions): SegmentVerdict {
-  let predicted: RegexNode;
+/** The prediction parsed, or null when it does not parse or names a placeholder without a word. */
+function parsePrediction(prediction: string, options: EquivalenceOptions): RegexNode | null {
   try {
-    predicted = parseRegex(prediction);
+    const node = parseRegex(prediction);
+    Alphabet.forExpressions([node], options.placeholders ?? DEEP_REGEX_PLACEHOLDERS);
+    return node;
   } catch {
-    return "unparsable";
+    return null;
   }
+}
+
+/** compareRegex's verdict; anything it throws on (not expected after parsing) counts as unparsable. */
+function compare(predicted: RegexNode, reference: RegexNode, options: EquivalenceOptions): SegmentVerdict {
   try {
-    const { verdict } = compareRegex(predicted, reference, options);
-    return verdict;
+    return compareRegex(predicted, reference, options).verdict;
   } catch {
     return "unparsable";
   }
 }
 
+/** Verdicts from best to worst: when a segment has several references, the best one counts. */
+const VERDICT_RANK: readonly SegmentVerdict[] = ["exact", "equivalent", "unknown", "different", "unparsable"];
+
+/** Verdict for one segment against its references (parsed alongside their text). */
+function judge(
+  prediction: string,
+  references: ReadonlyArray<{ text: string; node: RegexNode }>,
+  options: EquivalenceOptions,
+): SegmentVerdict {
+  const normalized = normalizeForMatch(prediction);
+  if (references.some((ref) => normalizeForMatch(ref.text) === normalized)) return "exact";
+  const predicted = parsePrediction(prediction, options);
+  if (predicted === null) return "unparsable";
+  let best: SegmentVerdict = "unparsable";
+  for (const ref of references) {
+    const verdict = compare(predicted, ref.node, options);
+    if (VERDICT_RANK.indexOf(verdict) < VERDICT_RANK.indexOf(best)) best = verdict;
+    if (verdict === "equivalent") break;
+  }
+  return best;
+}
+
 /**
  * Semantic accuracy: prediction i is correct when it accepts the same strings as reference i
  * (decided by compareRegex, placeholders read as the published checker's words). Exact matches are
- * correct without a check. Throws when the lengths differ or a reference does not parse (naming its
- * 1-based line).
+ * correct without a check; a prediction that does not parse, and a pair the checker gives up on within
+ * its budgets (`maxStates`, `maxTerms`, `timeoutMs`), is wrong. Throws when the lengths differ or a
+ * reference does not parse (naming its 1-based line).
  */
 export function semanticAccuracy(
   predictions: readonly string[],
@@ -71,11 +99,23 @@ export function semanticAccuracy(
   if (predictions.length !== references.length) {
     throw new Error(`${predictions.length} predictions but ${references.length} references`);
   }
+  return corpusSemanticAccuracy(predictions, [[...references]], options);
+}
+
+/**
+ * Semantic accuracy with several references per segment: a prediction is correct when it is equivalent
+ * to ANY of its non-empty references (as exact match counts a match with any).
+ * @param references reference streams: references[k][i] is the k-th reference of segment i
+ */
+export function corpusSemanticAccuracy(
+  predictions: readonly string[],
+  references: readonly string[][],
+  options: EquivalenceOptions = {},
+): SemanticAccuracyScore {
+  const { perSegment } = groupReferences(predictions.length, references);
   const verdicts = predictions.map((prediction, i): SegmentVerdict => {
-    const reference = references[i]!;
-    const node = parseReference(reference, i, options);
-    if (normalizeForMatch(prediction) === normalizeForMatch(reference)) return "exact";
-    return judge(prediction, node, options);
+    const refs = perSegment[i]!.map((text) => ({ text, node: parseReference(text, i, options) }));
+    return judge(prediction, refs, options);
   });
   const count = (...kinds: SegmentVerdict[]): number => verdicts.filter((v) => kinds.includes(v)).length;
   const total = verdicts.length;
