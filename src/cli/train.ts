@@ -1,8 +1,8 @@
-// `seq2seq train --config FILE [--out DIR] [--resume] [--section.key value ...]`: resolves the run config
-// (file + dotted overrides), trains with progress on the console, and turns Ctrl-C into a checkpoint.
+// `seq2seq train --config FILE | --init-from DIR [--out DIR] [--resume] [--section.key value ...]`: resolves the
+// run config (file + dotted overrides), trains with progress on the console, and turns Ctrl-C into a checkpoint.
 
 import { existsSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { configToJson, loadConfigFile } from "../io/config.ts";
 import { consoleObserver } from "../train/progress.ts";
@@ -10,7 +10,12 @@ import { type RunConfig, resolveRunConfig } from "../train/train-config.ts";
 import { type TrainResult, train } from "../train/trainer.ts";
 
 interface TrainFlags {
-  config: string;
+  config?: string;
+  initFrom?: string;
+  src?: string;
+  tgt?: string;
+  validSrc?: string;
+  validTgt?: string;
   out?: string;
   resume?: boolean;
   seed?: string;
@@ -28,6 +33,10 @@ Config sections (every key has a default; see configs/*.yaml for commented examp
              (auto, loss, bleu, chrf, exact, wer, per, g2p, ...), patience, keepBest, keepLast,
              averageLastK, ...
 Override any key after the flags: --train.lr 5e-4 --model.dModel 128 (or --train.lr=5e-4).
+--init-from DIR fine-tunes a model folder (Hugging Face t5/bart/mbart/marian/m2m_100 with tokenizer.json, or
+one saved by seq2seq-ts): model, tokenizer and first weights come from it (only model.dropout,
+model.attentionDropout, model.activationDropout may be set); a Hugging Face folder's run saves Hugging Face
+folders, which translate and export read with its conventions (docs/hf-families.md).
 The run folder gets log.jsonl, checkpoints/step-N/ (model folders that also resume), best/,
 averaged/ and plot.svg/plot.png. Ctrl-C writes a checkpoint and exits with status 130;
 --resume continues from the newest checkpoint with the same losses as an uninterrupted run.
@@ -36,13 +45,40 @@ Examples:
   seq2seq train --config configs/transformer-reverse.yaml
   seq2seq train --config configs/transformer-g2p.yaml --out runs/g2p --train.maxSteps 2000
   seq2seq train --config configs/transformer-g2p.yaml --out runs/g2p --resume
+  seq2seq train --init-from models/opus-mt-en-de --src train.en --tgt train.de --valid-src dev.en \
+    --valid-tgt dev.de --out runs/ft --train.lr 5e-5 --train.schedule constant --train.maxSteps 2000
 `;
 
-/** Reads the config file, applies the overrides and --seed. */
-export function loadRunConfig(file: string, overrides: string[], seed?: string): RunConfig {
-  if (!existsSync(file)) throw new Error(`config file not found: ${file}`);
+/** Shorthand flags and the config keys they set. */
+const SHORTHANDS = [
+  ["seed", "train.seed"],
+  ["initFrom", "train.initFrom"],
+  ["src", "data.src"],
+  ["tgt", "data.tgt"],
+  ["validSrc", "data.validSrc"],
+  ["validTgt", "data.validTgt"],
+] as const;
+
+/** Reads the config file (none: every key from defaults and overrides), applies the overrides and --seed. */
+export function loadRunConfig(file: string | undefined, overrides: string[], seed?: string): RunConfig {
+  if (file !== undefined && !existsSync(file)) throw new Error(`config file not found: ${file}`);
   const extra = seed === undefined ? [] : ["--train.seed", seed];
-  return resolveRunConfig([loadConfigFile(file)], [...overrides, ...extra]);
+  return resolveRunConfig(file === undefined ? [] : [loadConfigFile(file)], [...overrides, ...extra]);
+}
+
+/** The overrides shorthand flags stand for (--init-from DIR is --train.initFrom DIR, ...). */
+function shorthandOverrides(flags: TrainFlags): string[] {
+  return SHORTHANDS.flatMap(([flag, key]) => {
+    const value = flags[flag];
+    return value === undefined ? [] : [`--${key}`, value];
+  });
+}
+
+/** The run folder: --out, else runs/<config file name>, else runs/<init folder name>. */
+function runFolder(flags: TrainFlags): string {
+  if (flags.out) return flags.out;
+  if (flags.config) return join("runs", basename(flags.config, extname(flags.config)));
+  return join("runs", basename(resolve(flags.initFrom!)));
 }
 
 function summary(result: TrainResult): string[] {
@@ -87,8 +123,16 @@ export function register(program: Command): void {
   program
     .command("train")
     .description("train a model from a JSON/YAML config, with dotted overrides like --train.lr 5e-4")
-    .requiredOption("--config <file>", "the run config (.yaml, .yml or .json)")
-    .option("--out <dir>", "the run folder (default: runs/<config file name>)")
+    .option("--config <file>", "the run config (.yaml, .yml or .json)")
+    .option("--init-from <dir>", "fine-tune this model folder (Hugging Face or seq2seq-ts): --train.initFrom")
+    .option("--src <file>", "training sources, one per line: --data.src")
+    .option("--tgt <file>", "training targets, line-aligned with --src: --data.tgt")
+    .option("--valid-src <file>", "validation sources: --data.validSrc")
+    .option("--valid-tgt <file>", "validation targets: --data.validTgt")
+    .option(
+      "--out <dir>",
+      "the run folder (default: runs/<config file name>, or runs/<--init-from folder name>)",
+    )
     .option("--resume", "continue from the newest checkpoint in the run folder")
     .option("--seed <n>", "shorthand for --train.seed")
     .option("--print-config", "print the resolved config as JSON and exit")
@@ -96,12 +140,14 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .addHelpText("after", HELP)
     .action(async (overrides: string[], flags: TrainFlags) => {
-      const config = loadRunConfig(flags.config, overrides, flags.seed);
+      if (flags.config === undefined && flags.initFrom === undefined)
+        throw new Error("train needs --config FILE (or --init-from DIR to fine-tune a model folder)");
+      const config = loadRunConfig(flags.config, [...overrides, ...shorthandOverrides(flags)]);
       if (flags.printConfig) {
         process.stdout.write(configToJson(config));
         return;
       }
-      const out = flags.out ?? join("runs", basename(flags.config, extname(flags.config)));
+      const out = runFolder(flags);
       const result = await trainUntilSignal(config, out, flags.resume ?? false);
       for (const line of summary(result)) process.stdout.write(`${line}\n`);
       if (result.status === "interrupted") process.exitCode = 130;

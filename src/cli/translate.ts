@@ -3,8 +3,10 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
+import type { TextTask } from "../data/text-task.ts";
 import { writeAttentionPlot } from "../decode/attention-plot.ts";
 import {
+  InputFormatError,
   loadTranslator,
   SourceTooLongError,
   type TranslateOptions,
@@ -40,6 +42,10 @@ interface TranslateFlags {
   batchSize?: string;
   json?: boolean;
   attentionPlot?: string;
+  /** Task prefix instead of the model's (text-task.json); "" for none. */
+  prefix?: string;
+  /** A multi-task model's task (its prefix and template). */
+  task?: string;
 }
 
 /** Input lines are translated this many at a time, so output starts before a long input is read through. */
@@ -171,7 +177,9 @@ function format(t: Translation, index: number, flags: TranslateFlags, nbest: num
       ids: h.ids,
       tokenLogProbs: h.tokenLogProbs,
     }));
-    return [JSON.stringify({ source: t.source, text: t.text, translations })];
+    // An empty line is not decoded: it has no source tokens.
+    const input = t.hypotheses.length > 0 ? { sourceTokens: t.sourceTokens } : {};
+    return [JSON.stringify({ source: t.source, ...input, text: t.text, translations })];
   }
   if (nbest === 1) return [t.text];
   const hyps = t.hypotheses.length > 0 ? t.hypotheses : [{ score: 0, text: "" }];
@@ -182,7 +190,7 @@ function format(t: Translation, index: number, flags: TranslateFlags, nbest: num
 async function translateLines(
   translator: Translator,
   lines: readonly string[],
-  options: TranslateOptions,
+  options: TranslateOptions & { textTask: TextTask },
   emit: (lines: string[]) => void,
   flags: TranslateFlags,
   firstIndex = 0,
@@ -191,11 +199,15 @@ async function translateLines(
   for (let start = 0; start < lines.length; start += CHUNK_LINES) {
     let results: Translation[];
     try {
-      results = await translator.translate(lines.slice(start, start + CHUNK_LINES), options);
+      results = await translator.translate(
+        lines.slice(start, start + CHUNK_LINES),
+        options,
+        options.textTask,
+      );
     } catch (error) {
-      if (error instanceof SourceTooLongError)
+      if (error instanceof SourceTooLongError || error instanceof InputFormatError)
         throw new Error(
-          `line ${firstIndex + start + error.index + 1}: ${error.message.replace(/^input \d+ /, "")}`,
+          `line ${firstIndex + start + error.index + 1}: ${error.message.replace(/^input \d+:? /, "")}`,
         );
       throw error;
     }
@@ -208,7 +220,7 @@ async function translateLines(
 /** Interactive mode (stdin is a terminal): a prompt per line, each translated as soon as it is typed. */
 async function interactive(
   translator: Translator,
-  options: TranslateOptions,
+  options: TranslateOptions & { textTask: TextTask },
   flags: TranslateFlags,
   emit: (lines: string[]) => void,
 ): Promise<Translation | undefined> {
@@ -226,12 +238,16 @@ async function interactive(
 }
 
 async function runTranslate(flags: TranslateFlags): Promise<void> {
-  const options = toOptions(flags);
+  const searchOptions = toOptions(flags);
   const translator = await loadTranslator(flags.model);
   try {
     for (const warning of translator.scheme.warnings) process.stderr.write(`seq2seq: warning: ${warning}\n`);
-    checkNbest(options, translator);
-    Object.assign(options, tokenOptions(flags, translator));
+    checkNbest(searchOptions, translator);
+    const options = {
+      ...searchOptions,
+      ...tokenOptions(flags, translator),
+      textTask: translator.textTaskFor({ prefix: flags.prefix, task: flags.task }),
+    };
     const collected: string[] = [];
     const emit = (lines: string[]) => {
       if (flags.output) collected.push(...lines);
@@ -299,5 +315,10 @@ export function register(program: Command): void {
     .option("--batch-size <n>", "sentences decoded together (default 32)")
     .option("--json", "one JSON object per input line with scores, ids and the n-best list")
     .option("--attention-plot <file>", "draw the first input's attention heat map (.svg, or .png)")
+    .option(
+      "--task <name>",
+      "a multi-task model's task: its prefix (and field template) go before each input",
+    )
+    .option("--prefix <text>", 'put this before each input instead of the model\'s task prefix ("" for none)')
     .action((flags: TranslateFlags) => runTranslate(flags));
 }

@@ -1,8 +1,16 @@
 // The translation library the CLI and the HTTP server share: load a model folder once, then translate
 // batches of texts (tokenize, sort by length, encode once per batch, search, detokenize, restore order).
 
+import {
+  applyTextTask,
+  NO_TEXT_TASK,
+  prefixTokenCount,
+  type StoredTask,
+  type TextTask,
+  truncateTokens,
+} from "../data/text-task.ts";
 import { isHfFolder } from "../io/hf-folder.ts";
-import { type LoadedModel, loadModelFolder } from "../models/folder.ts";
+import { type LoadedModel, loadModelFolder, readTextTaskFile } from "../models/folder.ts";
 import { loadHfFolder, toLoadedModel } from "../models/hf-import.ts";
 import type { SessionOptions } from "../runtime/ort.ts";
 import { byteLevelToText } from "../tokenize/byte-level.ts";
@@ -56,10 +64,24 @@ export class SourceTooLongError extends Error {
   }
 }
 
+/** An input the text task cannot use (e.g. a field its template needs is missing); `index` as above. */
+export class InputFormatError extends Error {
+  constructor(
+    readonly index: number,
+    problem: string,
+  ) {
+    super(`input ${index + 1}: ${problem}`);
+  }
+}
+
 interface Item {
   index: number;
   text: string;
+  /** The source the text task made of `text` (task prefix, template). */
+  sourceText: string;
   ids: number[]; // prefix + source ids + suffix (this project's folders: source ids + EOS): [srcLen]
+  /** Surface pieces of the source ids when truncation cut them (else they come from sourceText). */
+  pieces?: string[];
 }
 
 function isByteLevel(tokenizer: Tokenizer): boolean {
@@ -74,6 +96,9 @@ export class Translator {
   private readonly byteLevelTarget: boolean;
   readonly scheme: TranslationScheme;
 
+  /** How inputs become sources by default: the folder's text-task.json, or inputs as they are. */
+  readonly textTask: TextTask;
+
   constructor(
     readonly loaded: LoadedModel,
     private readonly runner: Seq2SeqRunner,
@@ -81,6 +106,32 @@ export class Translator {
   ) {
     this.byteLevelTarget = isByteLevel(loaded.tokenizers.target);
     this.scheme = scheme ?? ownScheme(loaded);
+    this.textTask = loaded.textTask ?? NO_TEXT_TASK;
+  }
+
+  /** The tasks of a multi-task model (text-task.json), for `task` in textTaskFor. */
+  get tasks(): readonly StoredTask[] {
+    return this.loaded.textTask?.tasks ?? [];
+  }
+
+  /**
+   * The folder's text task with another task prefix: `prefix` as given, or the prefix and template of the
+   * multi-task model's task named `task`. Truncation stays the folder's. An unknown task is an error naming
+   * the model's tasks.
+   */
+  textTaskFor(choice: { prefix?: string; task?: string }): TextTask {
+    let task: TextTask = this.textTask;
+    if (choice.task !== undefined) {
+      const found = this.tasks.find((t) => t.name === choice.task);
+      if (!found) {
+        const known = this.tasks.map((t) => t.name);
+        throw new TranslateOptionsError(
+          `unknown task "${choice.task}": ${known.length > 0 ? `this model's tasks are ${known.join(", ")}` : "this model has no named tasks"}`,
+        );
+      }
+      task = { ...task, prefix: found.prefix, template: found.template };
+    }
+    return choice.prefix === undefined ? task : { ...task, prefix: choice.prefix };
   }
 
   /** The longest sequence the model's positions allow (its config's maxPositions), if it has such a limit. */
@@ -99,15 +150,18 @@ export class Translator {
   }
 
   /**
-   * Translates `texts`. An empty (or whitespace-only) text gets an empty translation without decoding.
-   * Throws TranslateOptionsError for an option the model cannot honour (before decoding anything) and
-   * SourceTooLongError for a source longer than maxSourceLength.
+   * Translates `texts`, each made a source by `textTask` (default: the folder's; see textTaskFor). An empty
+   * (or whitespace-only) text gets an empty translation without decoding. Throws TranslateOptionsError for an
+   * option the model cannot honour (before decoding anything), InputFormatError for an input the task's
+   * template cannot use and SourceTooLongError for a source longer than maxSourceLength (or the text task's
+   * maxSourceTokens when its policy drops long sources).
    */
-  async translate(texts: readonly string[], options: TranslateOptions = {}): Promise<Translation[]> {
+  async translate(
+    texts: readonly string[],
+    options: TranslateOptions = {},
+    textTask: TextTask = this.textTask,
+  ): Promise<Translation[]> {
     const plan = this.plan(options);
-    const { source } = this.loaded.tokenizers;
-    const { prefix, suffix } = this.scheme.wrapping;
-    const limit = this.maxSourceLength;
     const results = new Array<Translation>(texts.length);
     const items: Item[] = [];
     texts.forEach((text, index) => {
@@ -115,9 +169,7 @@ export class Translator {
         results[index] = { source: text, sourceTokens: [], text: "", hypotheses: [] };
         return;
       }
-      const ids = [...prefix, ...source.encode(text), ...suffix];
-      if (limit !== undefined && ids.length > limit) throw new SourceTooLongError(index, ids.length, limit);
-      items.push({ index, text, ids });
+      items.push(this.prepare(text, index, textTask));
     });
     items.sort((a, b) => a.ids.length - b.ids.length || a.index - b.index);
     for (let start = 0; start < items.length; start += plan.batchSize) {
@@ -134,6 +186,39 @@ export class Translator {
       });
     }
     return results;
+  }
+
+  /** The encoder input of one text: the text task's source, tokenized, wrapped and truncated by its policy. */
+  private prepare(text: string, index: number, task: TextTask): Item {
+    const { source } = this.loaded.tokenizers;
+    const { prefix, suffix } = this.scheme.wrapping;
+    let sourceText: string;
+    try {
+      sourceText = applyTextTask(text, task);
+    } catch (error) {
+      throw new InputFormatError(index, (error as Error).message);
+    }
+    let body = source.encode(sourceText);
+    let pieces: string[] | undefined;
+    const budget = task.maxSourceTokens - prefix.length - suffix.length;
+    if (task.truncate !== "none" && task.maxSourceTokens > 0 && body.length > budget) {
+      const head = task.prefix === "" ? 0 : prefixTokenCount(source.encode(task.prefix), body);
+      const cut = truncateTokens(body, budget, task.truncate, head);
+      if (cut === null)
+        throw new SourceTooLongError(
+          index,
+          body.length + prefix.length + suffix.length,
+          task.maxSourceTokens,
+        );
+      const surface = truncateTokens(source.tokens(sourceText), budget, task.truncate, head)!;
+      const special = (id: number) => source.idToToken(id) ?? `<${id}>`;
+      pieces = [...prefix.map(special), ...surface, ...suffix.map(special)];
+      body = cut;
+    }
+    const ids = [...prefix, ...body, ...suffix];
+    const limit = this.maxSourceLength;
+    if (limit !== undefined && ids.length > limit) throw new SourceTooLongError(index, ids.length, limit);
+    return { index, text, sourceText, ids, pieces };
   }
 
   private plan(options: TranslateOptions): SearchPlan {
@@ -164,7 +249,11 @@ export class Translator {
     }));
     return {
       source: item.text,
-      sourceTokens: [...prefix.map(special), ...source.tokens(item.text), ...suffix.map(special)],
+      sourceTokens: item.pieces ?? [
+        ...prefix.map(special),
+        ...source.tokens(item.sourceText),
+        ...suffix.map(special),
+      ],
       text: hypotheses[0]?.text ?? "",
       hypotheses,
     };
@@ -184,7 +273,7 @@ export class Translator {
 export async function loadTranslator(modelDir: string, options: SessionOptions = {}): Promise<Translator> {
   if (isHfFolder(modelDir)) {
     const hf = await loadHfFolder(modelDir);
-    const loaded = toLoadedModel(hf);
+    const loaded = { ...toLoadedModel(hf), textTask: await readTextTaskFile(modelDir) };
     const runner = await Seq2SeqRunner.create(loaded.model, loaded.weights, options);
     return new Translator(loaded, runner, hfScheme(hf, loaded.tokenizers.target));
   }

@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { isPlainTextTask, parseStoredTextTask, type StoredTextTask } from "../data/text-task.ts";
 import { replaceDirAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { readShardedSafetensors, type SafeTensor, writeSafetensors } from "../io/safetensors.ts";
 import { loadTokenizerPair, saveTokenizerPair, type TokenizerPair } from "../tokenize/tokenizer-pair.ts";
@@ -12,12 +13,34 @@ import type { Seq2SeqModel } from "./seq2seq.ts";
 
 export const MODEL_FILE = "model.safetensors";
 export const CONFIG_FILE = "config.json";
+/** How inputs become sources (task prefix, template, truncation; src/data/text-task.ts), when not plain. */
+export const TEXT_TASK_FILE = "text-task.json";
 
 export interface LoadedModel {
   config: ModelConfig;
   model: Seq2SeqModel;
   weights: Map<string, Float32Array>;
   tokenizers: TokenizerPair;
+  /** The folder's text-task.json (null or absent: inputs are used as they are). */
+  textTask?: StoredTextTask | null;
+}
+
+/** Writes `task` as dir/text-task.json unless it changes nothing. */
+export async function writeTextTaskFile(dir: string, task: StoredTextTask): Promise<void> {
+  if (!isPlainTextTask(task)) await writeJsonAtomic(join(dir, TEXT_TASK_FILE), task);
+}
+
+/** Reads dir/text-task.json, or null when there is none; a malformed file is an error naming it. */
+export async function readTextTaskFile(dir: string): Promise<StoredTextTask | null> {
+  const path = join(dir, TEXT_TASK_FILE);
+  if (!existsSync(path)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new Error(`${path}: invalid JSON (${(error as Error).message})`);
+  }
+  return parseStoredTextTask(raw, path);
 }
 
 /** The tensors of `weights` for every model parameter, shaped; throws naming any parameter without values. */
@@ -45,6 +68,8 @@ export async function saveModelFolder(
     model: Seq2SeqModel;
     weights: ReadonlyMap<string, Float32Array>;
     tokenizers: TokenizerPair;
+    /** Written as text-task.json when it changes anything. */
+    textTask?: StoredTextTask | null;
   },
   extra?: (tmpDir: string) => Promise<void>,
 ): Promise<void> {
@@ -53,6 +78,7 @@ export async function saveModelFolder(
     await writeSafetensors(join(tmp, MODEL_FILE), tensors, { format: "pt" });
     await writeJsonAtomic(join(tmp, CONFIG_FILE), m.config);
     saveTokenizerPair(m.tokenizers, tmp);
+    if (m.textTask) await writeTextTaskFile(tmp, m.textTask);
     if (extra) await extra(tmp);
   });
 }
@@ -94,5 +120,11 @@ export async function loadModelFolder(dir: string): Promise<LoadedModel> {
       `${join(dir, MODEL_FILE)} does not fit ${configPath}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
     );
   }
-  return { config, model, weights, tokenizers: loadTokenizerPair(dir) };
+  return {
+    config,
+    model,
+    weights,
+    tokenizers: loadTokenizerPair(dir),
+    textTask: await readTextTaskFile(dir),
+  };
 }

@@ -125,9 +125,14 @@ async function writeGeneration(src: ExportSource, dir: string, report: ExportRep
 /**
  * Writes a Hugging Face folder: config.json with the family's model_type when the config matches one (else
  * this project's config, which transformers cannot load), model.safetensors named as the family's
- * checkpoints (tied tensors once), generation_config.json and the tokenizer files. Atomic: all or nothing.
+ * checkpoints (tied tensors once), generation_config.json and the tokenizer files. Atomic: all or nothing;
+ * `extra` writes more files into the folder before it appears (e.g. a training checkpoint's optimizer state).
  */
-export async function exportHfFolder(src: ExportSource, out: string): Promise<ExportReport> {
+export async function exportHfFolder(
+  src: ExportSource,
+  out: string,
+  extra?: (tmpDir: string) => Promise<void>,
+): Promise<ExportReport> {
   const { family, json } = toHfConfig(src.config, src.tokens, src.hfConfig);
   const report: ExportReport = { family, files: ["config.json", "model.safetensors"], notes: [] };
   if (!family)
@@ -142,6 +147,7 @@ export async function exportHfFolder(src: ExportSource, out: string): Promise<Ex
     });
     await writeGeneration(src, tmp, report);
     await writeTokenizer(src, tmp, report);
+    if (extra) await extra(tmp);
   });
   return report;
 }

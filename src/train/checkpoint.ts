@@ -74,6 +74,25 @@ export async function pruneCheckpoints(runDir: string, keep: number): Promise<vo
     await rm(old.dir, { recursive: true, force: true });
 }
 
+/**
+ * Writes a model folder of a run (a checkpoint, best/, averaged/) atomically: the model with `weights`, plus
+ * the `extra` files written into the same temporary folder.
+ */
+export type ModelFolderWriter = (
+  dir: string,
+  weights: ReadonlyMap<string, Float32Array>,
+  extra?: (tmpDir: string) => Promise<void>,
+) => Promise<void>;
+
+/** The writer of this project's model folders (src/models/folder.ts) for one model and its tokenizers. */
+export function ownFolderWriter(
+  config: ModelConfig,
+  model: Seq2SeqModel,
+  tokenizers: TokenizerPair,
+): ModelFolderWriter {
+  return (dir, weights, extra) => saveModelFolder(dir, { config, model, weights, tokenizers }, extra);
+}
+
 export interface CheckpointContent {
   modelConfig: ModelConfig;
   model: Seq2SeqModel;
@@ -81,29 +100,23 @@ export interface CheckpointContent {
   layout: FlatLayout;
   optimizer: OptimizerState;
   trainer: TrainerState;
+  /** How the model folder is written (default this project's layout; a Hugging Face folder for such runs). */
+  writeFolder?: ModelFolderWriter;
 }
 
 /** Writes a checkpoint folder atomically (a crash leaves the previous checkpoint intact). */
 export async function saveCheckpoint(dir: string, c: CheckpointContent): Promise<void> {
   const P = c.layout.total;
   const flat = (data: Float32Array) => ({ dtype: "F32" as const, shape: [P], data });
-  await saveModelFolder(
-    dir,
-    {
-      config: c.modelConfig,
-      model: c.model,
-      weights: unflatten(c.layout, c.optimizer.params),
-      tokenizers: c.tokenizers,
-    },
-    async (tmp) => {
-      await writeSafetensors(
-        join(tmp, TRAINING_STATE_FILE),
-        { params: flat(c.optimizer.params), adam_m: flat(c.optimizer.m), adam_v: flat(c.optimizer.v) },
-        { format: "seq2seq-ts-training-state", step: String(c.trainer.step) },
-      );
-      await writeJsonAtomic(join(tmp, TRAINER_STATE_FILE), c.trainer);
-    },
-  );
+  const write = c.writeFolder ?? ownFolderWriter(c.modelConfig, c.model, c.tokenizers);
+  await write(dir, unflatten(c.layout, c.optimizer.params), async (tmp) => {
+    await writeSafetensors(
+      join(tmp, TRAINING_STATE_FILE),
+      { params: flat(c.optimizer.params), adam_m: flat(c.optimizer.m), adam_v: flat(c.optimizer.v) },
+      { format: "seq2seq-ts-training-state", step: String(c.trainer.step) },
+    );
+    await writeJsonAtomic(join(tmp, TRAINER_STATE_FILE), c.trainer);
+  });
 }
 
 /** Reads trainer_state.json; a missing or malformed file is an error naming it. */

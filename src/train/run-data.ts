@@ -12,6 +12,7 @@ import {
 } from "../data/parallel.ts";
 import type { TaskOptions } from "../data/synthetic-tasks.ts";
 import { builtinTask } from "../data/tasks.ts";
+import { readTemplatedTsv } from "../data/text-task.ts";
 import { SPECIAL_IDS } from "../tokenize/tokenizer.ts";
 import type { TokenizerPair } from "../tokenize/tokenizer-pair.ts";
 import type { DataConfig, MetricChoice } from "./train-config.ts";
@@ -41,6 +42,14 @@ function describeStats(what: string, data: ParallelData): string {
 }
 
 async function readPairs(src: string, tgt: string, tsv: string, d: DataConfig, options: ReadOptions) {
+  if (tsv !== "" && d.template !== "") {
+    return readTemplatedTsv(tsv, {
+      ...options,
+      template: d.template,
+      tgtColumn: d.tgtColumn,
+      header: d.header,
+    });
+  }
   if (tsv !== "") {
     return readTsv(tsv, { ...options, srcColumn: d.srcColumn, tgtColumn: d.tgtColumn, header: d.header });
   }
@@ -82,12 +91,58 @@ export async function loadRunText(d: DataConfig): Promise<RunText> {
   return { train, valid, notes };
 }
 
-/** Encodes pairs as id sequences ending in EOS (the encoder input and the decoder target y + EOS). */
-export function encodePairs(pairs: readonly ParallelExample[], tokenizers: TokenizerPair): TokenizedPair[] {
-  const { eos } = SPECIAL_IDS;
-  const src = tokenizers.source.encodeBatch(pairs.map((p) => p.src));
+/**
+ * The ids a run builds its sequences with: this project's (SPECIAL_IDS), or those of the folder a run starts
+ * from (train.initFrom), e.g. a Hugging Face model's pad, decoder_start_token_id and post-processor tokens.
+ */
+export interface SequenceIds {
+  /** Fills every batch tensor past a sequence's end; the loss ignores it in targets. */
+  pad: number;
+  /** The decoder's first input: tgt_in = decoderStart + target without its last id. */
+  decoderStart: number;
+  /** Ends every target (and, through sourceSuffix, every source of this project's folders). */
+  eos: number;
+  /** Ids around a source text's own ids: what the encoder sees is prefix + text + suffix. */
+  sourcePrefix: readonly number[];
+  sourceSuffix: readonly number[];
+  /** Ids before a target text's own ids (e.g. a forced target-language code); the target is prefix + text + eos. */
+  targetPrefix: readonly number[];
+}
+
+/** This project's ids: sources and targets end with EOS, the decoder starts with BOS, padding is id 0. */
+export const OWN_SEQUENCE_IDS: SequenceIds = {
+  pad: SPECIAL_IDS.pad,
+  decoderStart: SPECIAL_IDS.bos,
+  eos: SPECIAL_IDS.eos,
+  sourcePrefix: [],
+  sourceSuffix: [SPECIAL_IDS.eos],
+  targetPrefix: [],
+};
+
+/** Encodes source texts as the encoder sees them (ids.sourcePrefix + text + ids.sourceSuffix). */
+export function encodeSources(
+  texts: readonly string[],
+  tokenizers: TokenizerPair,
+  ids: SequenceIds = OWN_SEQUENCE_IDS,
+): number[][] {
+  return tokenizers.source
+    .encodeBatch(texts)
+    .map((row) => [...ids.sourcePrefix, ...row, ...ids.sourceSuffix]);
+}
+
+/** Encodes pairs as id sequences: the encoder input and the decoder target (targetPrefix + y + EOS). */
+export function encodePairs(
+  pairs: readonly ParallelExample[],
+  tokenizers: TokenizerPair,
+  ids: SequenceIds = OWN_SEQUENCE_IDS,
+): TokenizedPair[] {
+  const src = encodeSources(
+    pairs.map((p) => p.src),
+    tokenizers,
+    ids,
+  );
   const tgt = tokenizers.target.encodeBatch(pairs.map((p) => p.tgt));
-  return pairs.map((_, i) => ({ src: [...src[i]!, eos], tgt: [...tgt[i]!, eos] }));
+  return pairs.map((_, i) => ({ src: src[i]!, tgt: [...ids.targetPrefix, ...tgt[i]!, ids.eos] }));
 }
 
 /** The longest source and target a model takes, in ids with EOS. */
@@ -98,18 +153,19 @@ export interface LengthLimit {
 
 /**
  * The validation set: every pair for the loss, the first `maxSources` distinct sources (0 = all) to decode,
- * leaving out what is longer than `limit`.
+ * leaving out what is longer than `limit`; sequences are built with `sequenceIds`.
  */
 export function validationSet(
   pairs: readonly ParallelExample[],
   tokenizers: TokenizerPair,
   maxSources: number,
   limit: LengthLimit | null = null,
+  sequenceIds: SequenceIds = OWN_SEQUENCE_IDS,
 ): ValidationSet {
   const references = referencesBySource(pairs);
-  const encoded = encodePairs(pairs, tokenizers);
+  const encoded = encodePairs(pairs, tokenizers, sequenceIds);
   const texts = [...references.keys()];
-  const ids = tokenizers.source.encodeBatch(texts).map((row) => [...row, SPECIAL_IDS.eos]);
+  const ids = encodeSources(texts, tokenizers, sequenceIds);
   const fits = ids.map((row) => limit === null || row.length <= limit.src);
   const keep = texts.map((_, i) => i).filter((i) => fits[i]);
   const chosen = keep.slice(0, maxSources > 0 ? maxSources : undefined);
@@ -121,9 +177,13 @@ export function validationSet(
   };
 }
 
-/** The metric `choice` means for this data: "auto" is "g2p" for that task, "exact" for other tasks, else "bleu". */
+/**
+ * The metric `choice` means for this data: "auto" is "loss" for a mixture (each task's own metric is logged
+ * beside it), "g2p" for that task, "exact" for other tasks, else "bleu".
+ */
 export function resolveMetric(choice: MetricChoice, d: DataConfig): ValidationMetric {
   if (choice !== "auto") return choice;
+  if (d.mixture !== null) return "loss";
   if (d.task === "g2p") return "g2p";
   return d.task !== "" ? "exact" : "bleu";
 }

@@ -3,7 +3,6 @@
 
 import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { saveModelFolder } from "../models/folder.ts";
 import { averageModelFolders } from "./averaging.ts";
 import { listCheckpoints } from "./checkpoint.ts";
 import { writeTrainingPlot } from "./plot.ts";
@@ -24,15 +23,10 @@ export async function saveBestModel(
   step: number,
   result: ValidationResult,
 ): Promise<string> {
-  const { model, modelConfig, tokenizers, layout } = setup;
   const dir = join(setup.runDir, BEST_DIR);
-  await saveModelFolder(
-    dir,
-    { config: modelConfig, model, weights: unflatten(layout, params), tokenizers },
-    async (tmp) => {
-      await writeJsonAtomic(join(tmp, BEST_INFO_FILE), { step, metric: result.metric, value: result.value });
-    },
-  );
+  await setup.writeFolder(dir, unflatten(setup.layout, params), async (tmp) => {
+    await writeJsonAtomic(join(tmp, BEST_INFO_FILE), { step, metric: result.metric, value: result.value });
+  });
   return dir;
 }
 
@@ -46,10 +40,10 @@ export async function saveAveragedModel(
 ): Promise<{ dir: string; steps: number[]; params: Float32Array }> {
   const checkpoints = listCheckpoints(setup.runDir).slice(-k);
   const weights = await averageModelFolders(checkpoints.map((c) => c.dir));
-  const { model, modelConfig, tokenizers, layout } = setup;
+  const { layout } = setup;
   const dir = join(setup.runDir, AVERAGED_DIR);
   const steps = checkpoints.map((c) => c.step);
-  await saveModelFolder(dir, { config: modelConfig, model, weights, tokenizers }, async (tmp) => {
+  await setup.writeFolder(dir, weights, async (tmp) => {
     await writeJsonAtomic(join(tmp, "averaged.json"), { steps });
   });
   const params = new Float32Array(layout.total);

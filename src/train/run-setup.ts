@@ -11,14 +11,36 @@ import { buildModel, type ModelConfig, resolveModelConfig } from "../models/regi
 import type { Seq2SeqModel } from "../models/seq2seq.ts";
 import { loadTokenizerPair, type TokenizerPair, trainTokenizerPair } from "../tokenize/tokenizer-pair.ts";
 import { trainTokenizer } from "../tokenize/train-tokenizer.ts";
-import { listCheckpoints, readOptimizerState, readTrainerState, type TrainerState } from "./checkpoint.ts";
-import { encodePairs, type LengthLimit, loadRunText, validationSet } from "./run-data.ts";
+import {
+  listCheckpoints,
+  type ModelFolderWriter,
+  ownFolderWriter,
+  readOptimizerState,
+  readTrainerState,
+  type TrainerState,
+} from "./checkpoint.ts";
+import { flatWeights, type InitFolder, loadInitFolder, validationGeneration } from "./init-from.ts";
+import { type LengthLimit, OWN_SEQUENCE_IDS, type SequenceIds } from "./run-data.ts";
 import { type LrSchedule, makeSchedule } from "./schedules.ts";
 import { type FlatLayout, flatLayout } from "./step-graph.ts";
 import { initialFlatParams } from "./step-runner.ts";
 import type { OptimizerState } from "./stepper.ts";
-import { configDifferences, modelConfigFor, RESUMABLE_KEYS, type RunConfig } from "./train-config.ts";
-import { higherIsBetter, type ValidationMetric, type ValidationSet } from "./validation.ts";
+import { encodeTaskData, loadTaskText, type TaskData, type TaskText, withTextTask } from "./task-data.ts";
+import { TaskValidator } from "./task-validation.ts";
+import {
+  configDifferences,
+  modelConfigFor,
+  RESUMABLE_KEYS,
+  type RunConfig,
+  type TrainConfig,
+} from "./train-config.ts";
+import {
+  decodeLimit,
+  higherIsBetter,
+  type ValidationMetric,
+  type ValidationSet,
+  Validator,
+} from "./validation.ts";
 
 /** The resolved config as written into the run folder. */
 export const RUN_CONFIG_FILE = "run-config.json";
@@ -30,12 +52,21 @@ export interface RunSetup {
   tokenizers: TokenizerPair;
   trainPairs: TokenizedPair[];
   validation: ValidationSet | null;
+  /** Each task's part of the validation sources and the mixture's sampling plan (src/train/task-data.ts). */
+  validationTasks: TaskData["validationTasks"];
+  mixture: TaskData["mixture"];
   modelConfig: ModelConfig;
   model: Seq2SeqModel;
   layout: FlatLayout;
   optimizer: OptimizerState;
   /** A hash of the training text, checked on resume. */
   dataFingerprint: string;
+  /** The ids sequences are built with: this project's, or those of the folder the run started from. */
+  ids: SequenceIds;
+  /** Writes the run's model folders (checkpoints, best/, averaged/): a Hugging Face run writes such folders. */
+  writeFolder: ModelFolderWriter;
+  /** The folder the run started from (train.initFrom), or null for a run from scratch. */
+  init: InitFolder | null;
 }
 
 /** Trains the run's tokenizers on the training pairs: joint or one per side, the target maybe of another kind. */
@@ -55,11 +86,12 @@ export async function trainTokenizers(
   return { source, target, joint: false };
 }
 
-/** "tokenizer: char → word, 31 source / 43 target tokens". */
-function describeTokenizers(config: RunConfig, tokenizers: TokenizerPair): string {
+/** "tokenizer: char → word, 31 source / 43 target tokens" (or "tokenizer: from DIR, ..."). */
+function describeTokenizers(config: RunConfig, tokenizers: TokenizerPair, init: InitFolder | null): string {
   const vocab = tokenizers.joint
     ? `${tokenizers.source.vocabSize} joint`
     : `${tokenizers.source.vocabSize} source / ${tokenizers.target.vocabSize} target`;
+  if (init) return `tokenizer: from ${init.dir}, ${vocab} tokens`;
   const kinds = [config.tokenizer.kind, config.tokenizer.targetKind].filter((k) => k !== "");
   return `tokenizer: ${[...new Set(kinds)].join(" → ")}, ${vocab} tokens`;
 }
@@ -100,9 +132,22 @@ async function openRunDir(
   return { dir: last.dir, trainer };
 }
 
+/** The model a run from scratch trains: the run's model section with the tokenizers' vocabulary sizes. */
+function modelFromConfig(
+  config: RunConfig,
+  tokenizers: TokenizerPair,
+): { modelConfig: ModelConfig; model: Seq2SeqModel } {
+  const modelConfig = resolveModelConfig(
+    modelConfigFor(config, tokenizers.source.vocabSize, tokenizers.target.vocabSize),
+    "model config",
+  );
+  return { modelConfig, model: buildModel(modelConfig) };
+}
+
 /**
  * Opens the run folder, reads the data, trains (or, when resuming, loads) the tokenizers, builds the model
- * and its starting optimizer state. `note` receives progress lines.
+ * and its starting optimizer state; a run with train.initFrom takes model, tokenizer and first weights from
+ * that folder (src/train/init-from.ts). `note` receives progress lines.
  */
 export async function setUpRun(
   config: RunConfig,
@@ -110,8 +155,11 @@ export async function setUpRun(
   resume: boolean,
   note: (line: string) => void,
 ): Promise<RunSetup> {
+  const { initFrom } = config.train;
+  const init = initFrom === "" ? null : await loadInitFolder(initFrom, config.model);
+  if (init) note(`fine-tuning from ${init.dir}${init.hf ? ` (Hugging Face ${init.hf.family})` : ""}`);
   const resumed = await openRunDir(config, runDir, resume);
-  const text = await loadRunText(config.data);
+  const text = await loadTaskText(config.data);
   for (const line of text.notes) note(line);
   const fingerprint = dataFingerprint(text.train);
   if (resumed && resumed.trainer.dataFingerprint !== fingerprint) {
@@ -120,32 +168,55 @@ export async function setUpRun(
         `(${resumed.trainer.dataFingerprint} vs ${fingerprint} as pairs:hash)`,
     );
   }
-  const tokenizers = resumed ? loadTokenizerPair(resumed.dir) : await trainTokenizers(config, text.train);
-  note(describeTokenizers(config, tokenizers));
-  const modelConfig = resolveModelConfig(
-    modelConfigFor(config, tokenizers.source.vocabSize, tokenizers.target.vocabSize),
-    "model config",
-  );
-  const model = buildModel(modelConfig);
+  const tokenizers =
+    init?.tokenizers ??
+    (resumed ? loadTokenizerPair(resumed.dir) : await trainTokenizers(config, text.train));
+  note(describeTokenizers(config, tokenizers, init));
+  const { modelConfig, model } = init ?? modelFromConfig(config, tokenizers);
   const layout = flatLayout(model.parameters());
   note(`model: ${model.architecture}, ${layout.total.toLocaleString("en")} parameters`);
-  const optimizer = resumed
-    ? await readOptimizerState(resumed.dir, layout, resumed.trainer)
-    : freshOptimizer(layout, model, config.train.seed);
-  const limit = lengthLimit(model, modelConfig);
-  const trainPairs = withinLimit(encodePairs(text.train, tokenizers), limit);
-  if (trainPairs.length < text.train.length) {
-    note(
-      `left out ${text.train.length - trainPairs.length} training pairs longer than the model takes ` +
-        `(${limit!.src} source / ${limit!.tgt} target tokens)`,
-    );
-  }
-  if (trainPairs.length === 0) throw new Error("no training pair fits the model's length limits");
-  const validation =
-    text.valid.length > 0
-      ? validationSet(text.valid, tokenizers, config.train.validMaxExamples, limit)
-      : null;
-  if (!validation) {
+  let optimizer: OptimizerState;
+  if (resumed) optimizer = await readOptimizerState(resumed.dir, layout, resumed.trainer);
+  else if (init) optimizer = startingState(flatWeights(layout, init));
+  else optimizer = startingState(initialFlatParams(layout, model.parameters(), config.train.seed));
+  const ids = init?.ids ?? OWN_SEQUENCE_IDS;
+  const data = encodeRunText(config, text, tokenizers, ids, lengthLimit(model, modelConfig), note);
+  return {
+    runDir,
+    resumed,
+    tokenizers,
+    ...data,
+    modelConfig,
+    model,
+    layout,
+    optimizer,
+    dataFingerprint: fingerprint,
+    ids,
+    writeFolder: withTextTask(
+      init?.writeFolder ?? ownFolderWriter(modelConfig, model, tokenizers),
+      data.textTask,
+    ),
+    init,
+  };
+}
+
+/** Encodes the run's text with `ids`, leaving out what the model cannot take; validation may be absent. */
+function encodeRunText(
+  config: RunConfig,
+  text: TaskText,
+  tokenizers: TokenizerPair,
+  ids: SequenceIds,
+  limit: LengthLimit | null,
+  note: (line: string) => void,
+): TaskData {
+  const data = encodeTaskData(text, tokenizers, {
+    data: config.data,
+    validMaxExamples: config.train.validMaxExamples,
+    limit,
+    ids,
+  });
+  for (const line of data.notes) note(line);
+  if (!data.validation) {
     const t = config.train;
     if (t.patience > 0 || t.schedule === "plateau") {
       throw new Error(
@@ -155,18 +226,30 @@ export async function setUpRun(
     }
     note("no validation data: validation is skipped (set data.validSrc/validTgt or validTsv)");
   }
-  return {
-    runDir,
-    resumed,
-    tokenizers,
-    trainPairs,
-    validation,
-    modelConfig,
-    model,
-    layout,
-    optimizer,
-    dataFingerprint: fingerprint,
+  return data;
+}
+
+/**
+ * The run's validator (null without validation data): greedy decoding from the decoder start, or the
+ * generation config of the Hugging Face folder the run started from.
+ */
+export function runValidator(setup: RunSetup, t: TrainConfig, metric: ValidationMetric): Validator | null {
+  const set = setup.validation;
+  if (!set) return null;
+  const maxLength = t.decodeMaxLength || decodeLimit(set, setup.modelConfig);
+  const hf = setup.init?.hf;
+  const options = {
+    metric,
+    maxLength,
+    maxTokens: t.maxTokens,
+    target: setup.tokenizers.target,
+    session: { threads: t.threads },
+    ids: setup.ids,
+    generation: hf ? validationGeneration(hf, maxLength) : undefined,
   };
+  if (setup.validationTasks)
+    return new TaskValidator(setup.model, setup.layout, set, options, setup.validationTasks);
+  return new Validator(setup.model, setup.layout, set, options);
 }
 
 /**
@@ -182,17 +265,9 @@ export function lengthLimit(model: Seq2SeqModel, modelConfig: ModelConfig): Leng
   return Number.isFinite(src) || Number.isFinite(tgt) ? { src, tgt } : null;
 }
 
-function withinLimit(pairs: TokenizedPair[], limit: LengthLimit | null): TokenizedPair[] {
-  return limit ? pairs.filter((p) => p.src.length <= limit.src && p.tgt.length <= limit.tgt) : pairs;
-}
-
-function freshOptimizer(layout: FlatLayout, model: Seq2SeqModel, seed: number): OptimizerState {
-  return {
-    params: initialFlatParams(layout, model.parameters(), seed),
-    m: new Float32Array(layout.total),
-    v: new Float32Array(layout.total),
-    step: 0,
-  };
+/** The optimizer state before the first step: `params`, zero moments. */
+function startingState(params: Float32Array): OptimizerState {
+  return { params, m: new Float32Array(params.length), v: new Float32Array(params.length), step: 0 };
 }
 
 /** Whether `runDir` has a checkpoint to resume. */

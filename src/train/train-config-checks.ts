@@ -1,9 +1,11 @@
 // Value checks of a run config beyond the types resolveConfig checks: ranges, choices (with the nearest
 // valid one suggested) and combinations that cannot work together; each error names its key.
 
+import { NL_RX_VARIANTS } from "../data/nl-rx.ts";
+import { TRUNCATE_POLICIES, templateFields } from "../data/text-task.ts";
 import { ConfigError, levenshtein } from "../io/config.ts";
 import { METRIC_NAMES } from "../metrics/index.ts";
-import type { DataConfig, RunConfig, TrainConfig } from "./train-config.ts";
+import type { DataConfig, MixtureTaskConfig, RunConfig, TrainConfig } from "./train-config.ts";
 
 function fail(key: string, message: string): never {
   throw new ConfigError(`config key "${key}" ${message}`, key);
@@ -52,26 +54,93 @@ function checkTrain(t: TrainConfig): void {
   checkInt("train.plateau.cooldown", p.cooldown, 0);
 }
 
-function checkData(d: DataConfig): void {
+/** The keys that say where one task's pairs come from (data, or a data.mixture task with nlRx). */
+type SourceKeys = Pick<
+  DataConfig,
+  "task" | "src" | "tgt" | "tsv" | "validSrc" | "validTgt" | "validTsv" | "srcColumn" | "tgtColumn" | "limit"
+> & { template: string; nlRx?: string };
+
+/** One task's data keys; `at` is "data" or "data.mixture[i]", so errors name the full key. */
+function checkSources(at: string, d: SourceKeys): void {
   const hasFiles = d.src !== "" || d.tgt !== "" || d.tsv !== "";
-  if (d.task === "" && !hasFiles) fail("data.task", `or data.src + data.tgt, or data.tsv must be set`);
-  if (d.task !== "" && hasFiles) fail("data.task", `and data files (data.src/tgt/tsv) exclude each other`);
-  if (d.tsv !== "" && (d.src !== "" || d.tgt !== "")) fail("data.tsv", "excludes data.src/data.tgt");
+  const nlRx = d.nlRx === undefined ? "" : `, or ${at}.nlRx`;
+  const given = [d.task !== "", hasFiles, (d.nlRx ?? "") !== ""].filter(Boolean).length;
+  if (given === 0) fail(`${at}.task`, `or ${at}.src + ${at}.tgt, or ${at}.tsv${nlRx} must be set`);
+  if (d.task !== "" && hasFiles) fail(`${at}.task`, `and data files (${at}.src/tgt/tsv) exclude each other`);
+  if (given > 1) fail(`${at}.nlRx`, `excludes ${at}.task and ${at}.src/tgt/tsv`);
+  if (d.tsv !== "" && (d.src !== "" || d.tgt !== "")) fail(`${at}.tsv`, `excludes ${at}.src/${at}.tgt`);
   if (d.tsv === "" && (d.src === "") !== (d.tgt === ""))
-    fail(d.src === "" ? "data.src" : "data.tgt", "must be set together with the other side");
+    fail(d.src === "" ? `${at}.src` : `${at}.tgt`, "must be set together with the other side");
   if (d.validTsv !== "" && (d.validSrc !== "" || d.validTgt !== ""))
-    fail("data.validTsv", "excludes data.validSrc/data.validTgt");
+    fail(`${at}.validTsv`, `excludes ${at}.validSrc/${at}.validTgt`);
   if ((d.validSrc === "") !== (d.validTgt === ""))
-    fail(d.validSrc === "" ? "data.validSrc" : "data.validTgt", "must be set together with the other side");
-  for (const key of ["srcColumn", "tgtColumn", "limit"] as const) checkInt(`data.${key}`, d[key], 0);
+    fail(d.validSrc === "" ? `${at}.validSrc` : `${at}.validTgt`, "must be set together with the other side");
+  for (const key of ["srcColumn", "tgtColumn", "limit"] as const) checkInt(`${at}.${key}`, d[key], 0);
+  if (d.template === "") return;
+  if (d.tsv === "") fail(`${at}.template`, `fills in TSV columns: it needs ${at}.tsv`);
+  try {
+    templateFields(d.template);
+  } catch (error) {
+    fail(`${at}.template`, `is invalid: ${(error as Error).message}`);
+  }
+}
+
+function checkMixture(d: DataConfig, mixture: readonly MixtureTaskConfig[]): void {
+  for (const key of [
+    "task",
+    "src",
+    "tgt",
+    "tsv",
+    "validSrc",
+    "validTgt",
+    "validTsv",
+    "prefix",
+    "template",
+  ] as const)
+    if (d[key] !== "") fail(`data.${key}`, `excludes data.mixture: set it on each task of data.mixture`);
+  if (d.limit !== 0) fail("data.limit", "excludes data.mixture: set data.mixture[i].limit");
+  const names = new Set<string>();
+  mixture.forEach((t, i) => {
+    const at = `data.mixture[${i}]`;
+    if (t.name === "")
+      fail(`${at}.name`, "must be set (it names the task in the log and for translate --task)");
+    if (names.has(t.name)) fail(`${at}.name`, `"${t.name}" names two tasks`);
+    names.add(t.name);
+    if (!(t.rate >= 0)) fail(`${at}.rate`, `must be ≥ 0, got ${t.rate}`);
+    oneOf(`${at}.metric`, t.metric, ["auto", "g2p", ...METRIC_NAMES]);
+    oneOf(`${at}.nlRxVariant`, t.nlRxVariant, NL_RX_VARIANTS);
+    checkSources(at, t);
+  });
+  const explicit = mixture.filter((t) => t.rate > 0).length;
+  if (explicit > 0 && explicit < mixture.length) {
+    const i = mixture.findIndex((t) => t.rate === 0);
+    fail(`data.mixture[${i}].rate`, "is 0 while other tasks have rates: give every task a rate, or none");
+  }
+}
+
+function checkData(d: DataConfig): void {
   checkInt("data.maxLineLength", d.maxLineLength, 1);
   checkInt("data.filter.maxLength", d.filter.maxLength, 0);
+  oneOf("data.truncate.policy", d.truncate.policy, TRUNCATE_POLICIES);
+  const max = d.truncate.maxSourceTokens;
+  if (max !== 0) checkInt("data.truncate.maxSourceTokens", max, 2);
+  checkInt("data.mixing.cap", d.mixing.cap, 0);
+  checkInt("data.mixing.epochSize", d.mixing.epochSize, 0);
+  if (!(d.mixing.temperature > 0))
+    fail("data.mixing.temperature", `must be > 0, got ${d.mixing.temperature}`);
+  if (d.mixture === null) checkSources("data", d);
+  else checkMixture(d, d.mixture);
 }
 
 /** Range and consistency checks beyond types; throws a ConfigError naming the key. */
 export function checkRunConfig(config: RunConfig): void {
   checkTrain(config.train);
   checkData(config.data);
+  if (config.data.mixture !== null && config.train.metric !== "auto" && config.train.metric !== "loss")
+    fail(
+      "train.metric",
+      "must be auto or loss with data.mixture (each task's metric is data.mixture[i].metric)",
+    );
   const tok = config.tokenizer;
   const kinds = ["char", "word", "bpe", "unigram"] as const;
   oneOf("tokenizer.kind", tok.kind, kinds);

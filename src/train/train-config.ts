@@ -2,11 +2,13 @@
 // config files and dotted overrides are checked against, plus the value checks and the resume identity.
 
 import { createHash } from "node:crypto";
+import type { TruncatePolicy } from "../data/text-task.ts";
 import { ConfigError, type ConfigSource, parseOverrideArgs, resolveConfig } from "../io/config.ts";
 import type { METRIC_NAMES } from "../metrics/index.ts";
 import { architecture, listArchitectures, type ModelConfig } from "../models/registry.ts";
 import { SPECIAL_IDS } from "../tokenize/tokenizer.ts";
 import { type TokenizerConfig, tokenizerConfigDefaults } from "../tokenize/train-tokenizer.ts";
+import { checkInitFromConfig, folderModelConfig, requestedInitFrom } from "./init-from.ts";
 import type { ScheduleKind } from "./schedules.ts";
 import { checkRunConfig } from "./train-config-checks.ts";
 
@@ -49,6 +51,43 @@ export interface DataConfig {
   /** A line longer than this many characters is an error naming file and line. */
   maxLineLength: number;
   /** Use only the first N training pairs (0 = all). */
+  limit: number;
+  /** Put before every source, e.g. "summarize: "; stored with the model, so `seq2seq translate` adds it too. */
+  prefix: string;
+  /** With a TSV: the source built from several columns, e.g. "question: {1} context: {2}" ("" = srcColumn). */
+  template: string;
+  /** Sources over maxSourceTokens (EOS included; 0 = the model's source limit): see src/data/text-task.ts. */
+  truncate: { policy: TruncatePolicy; maxSourceTokens: number };
+  /** Several tasks in one model (T5): each its own data, prefix and rate; null = the single task above. */
+  mixture: MixtureTaskConfig[] | null;
+  /** How a mixture's tasks are sampled (src/data/mixture.ts); epochSize 0 = the capped task sizes summed. */
+  mixing: { cap: number; temperature: number; epochSize: number };
+}
+
+/** One task of `data.mixture`: where its pairs come from (as in `data`), its prefix, rate and metric. */
+export interface MixtureTaskConfig {
+  /** Names the task in the log and for `seq2seq translate --task`. */
+  name: string;
+  prefix: string;
+  /** Share of the training examples; 0 for every task = examples-proportional (see data.mixing). */
+  rate: number;
+  /** Validation metric of this task; "auto": g2p for the g2p task, exact for other built-in tasks and NL-RX, else bleu. */
+  metric: Exclude<MetricChoice, "loss">;
+  task: string;
+  taskOptions: TaskOptionsConfig;
+  src: string;
+  tgt: string;
+  tsv: string;
+  validSrc: string;
+  validTgt: string;
+  validTsv: string;
+  srcColumn: number;
+  tgtColumn: number;
+  header: boolean;
+  template: string;
+  /** NL-RX: the folder holding synth/ and turk/ (its train and val splits are read), e.g. ../shared/data/nl-rx. */
+  nlRx: string;
+  nlRxVariant: string;
   limit: number;
 }
 
@@ -109,6 +148,11 @@ export interface TrainConfig {
   threads: number;
   /** On resume from a checkpoint between reseeds, replay the batches since then so dropout masks match. */
   exactResume: boolean;
+  /**
+   * Fine-tune: start from this model folder (a Hugging Face folder or one of this project's; "" = train from
+   * scratch). Its model, tokenizer and weights are used; see src/train/init-from.ts.
+   */
+  initFrom: string;
 }
 
 /** The tokenizers: src/tokenize's config, plus a different kind for the target side if wanted. */
@@ -154,7 +198,52 @@ export const DATA_DEFAULTS: DataConfig = {
   filter: { dropEmpty: false, maxLength: 0 },
   maxLineLength: 100_000,
   limit: 0,
+  prefix: "",
+  template: "",
+  truncate: { policy: "none", maxSourceTokens: 0 },
+  mixture: null,
+  mixing: { cap: 0, temperature: 1, epochSize: 0 },
 };
+
+/** The defaults of one `data.mixture` task. */
+export const MIXTURE_TASK_DEFAULTS: MixtureTaskConfig = {
+  name: "",
+  prefix: "",
+  rate: 0,
+  metric: "auto",
+  task: "",
+  taskOptions: structuredClone(DATA_DEFAULTS.taskOptions),
+  src: "",
+  tgt: "",
+  tsv: "",
+  validSrc: "",
+  validTgt: "",
+  validTsv: "",
+  srcColumn: 0,
+  tgtColumn: 1,
+  header: false,
+  template: "",
+  nlRx: "",
+  nlRxVariant: "synth",
+  limit: 0,
+};
+
+/**
+ * Checks each `data.mixture` task strictly against MIXTURE_TASK_DEFAULTS and fills its defaults; errors name
+ * the key as `data.mixture[1].prefix` with the nearest valid one.
+ */
+function resolveMixture(value: unknown, sources: readonly ConfigSource[]): MixtureTaskConfig[] | null {
+  if (value === null) return null;
+  const origin =
+    sources.findLast((s) => (s.values as { data?: { mixture?: unknown } }).data?.mixture !== undefined)
+      ?.origin ?? "command line";
+  if (!Array.isArray(value) || value.length === 0)
+    throw new ConfigError(`config key "data.mixture" expects a list of tasks (in ${origin})`, "data.mixture");
+  return value.map((task, i) => {
+    const key = `data.mixture[${i}]`;
+    return resolveConfig({ [key]: MIXTURE_TASK_DEFAULTS }, [{ origin, values: { [key]: task } }])[key]!;
+  });
+}
 
 export const TRAIN_DEFAULTS: TrainConfig = {
   seed: 1,
@@ -188,6 +277,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   logEvery: 50,
   threads: 2,
   exactResume: true,
+  initFrom: "",
 };
 
 /** Model keys the trainer sets itself: the vocabulary sizes come from the tokenizer, padding is id 0. */
@@ -268,15 +358,32 @@ function rejectDerivedKeys(sources: readonly ConfigSource[], overrides: string[]
   }
 }
 
+/** The schema of a run started from folder `dir` (train.initFrom): the model section is the folder's model. */
+function initFromDefaults(dir: string): RunConfig {
+  const folder = folderModelConfig(dir);
+  const defaults = runConfigDefaults(folder.architecture);
+  const model: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(folder))
+    if (!(DERIVED_MODEL_KEYS as readonly string[]).includes(key)) model[key] = value;
+  defaults.model = model as ModelConfig;
+  return defaults;
+}
+
 /**
- * Resolves a run config: defaults for the requested architecture, then each source (a JSON/YAML file),
- * then dotted overrides (`--train.lr 5e-4`). Unknown keys and wrong types are ConfigErrors naming the key
- * and the nearest valid one; then every value is range-checked (checkRunConfig).
+ * Resolves a run config: defaults for the requested architecture (with train.initFrom, the folder's model),
+ * then each source (a JSON/YAML file), then dotted overrides (`--train.lr 5e-4`). Unknown keys and wrong types
+ * are ConfigErrors naming the key and the nearest valid one; then every value is range-checked (checkRunConfig).
  */
 export function resolveRunConfig(sources: ConfigSource[], overrides: string[] = []): RunConfig {
   rejectDerivedKeys(sources, overrides);
-  const defaults = runConfigDefaults(requestedArchitecture(sources, overrides));
+  const initFrom = requestedInitFrom(sources, overrides);
+  const defaults =
+    initFrom === ""
+      ? runConfigDefaults(requestedArchitecture(sources, overrides))
+      : initFromDefaults(initFrom);
   const config = resolveConfig(defaults, sources, overrides);
+  config.data.mixture = resolveMixture(config.data.mixture, sources);
+  if (initFrom !== "") checkInitFromConfig(config.model, defaults.model, initFrom, sources, overrides);
   checkRunConfig(config);
   return config;
 }

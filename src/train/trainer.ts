@@ -2,7 +2,8 @@
 // asked) with the schedule's LR, validation with early stopping, checkpoints that resume exactly, and a plot.
 
 import { join, resolve } from "node:path";
-import type { BatchStream, DataPosition } from "../data/batch-stream.ts";
+import type { DataPosition } from "../data/batch-stream.ts";
+import type { ExampleStream } from "../data/mixture.ts";
 import {
   checkpointDir,
   listCheckpoints,
@@ -13,19 +14,13 @@ import {
 import { JsonlLog, type StepRecord, type TrainingObserver, type ValidationRecord } from "./progress.ts";
 import { resolveMetric } from "./run-data.ts";
 import { BEST_DIR, plotRun, saveAveragedModel, saveBestModel } from "./run-outputs.ts";
-import { type RunSetup, runSchedule, setUpRun } from "./run-setup.ts";
+import { type RunSetup, runSchedule, runValidator, setUpRun } from "./run-setup.ts";
 import type { LrSchedule } from "./schedules.ts";
 import { StepBatches } from "./step-batches.ts";
 import { type LossVariant, lossVariants, type OptimizerState, Stepper } from "./stepper.ts";
+import { taskScoreLines } from "./task-validation.ts";
 import { configHash, type RunConfig } from "./train-config.ts";
-import {
-  decodeLimit,
-  MetricTracker,
-  type ValidationMetric,
-  type ValidationResult,
-  type ValidationSet,
-  Validator,
-} from "./validation.ts";
+import { MetricTracker, type ValidationMetric, type ValidationResult, type Validator } from "./validation.ts";
 
 export const LOG_FILE = "log.jsonl";
 
@@ -88,7 +83,7 @@ class TrainingRun {
   private readonly tracker: MetricTracker;
   private readonly variants: LossVariant[];
   private readonly batches: StepBatches;
-  private readonly stream: BatchStream;
+  private readonly stream: ExampleStream;
   private stepper: Stepper | undefined;
   private validator: Validator | null = null;
   private step = 0;
@@ -113,7 +108,7 @@ class TrainingRun {
     this.tracker = new MetricTracker(this.metric);
     this.variants = lossVariants(setup.model, { labelSmoothing: t.labelSmoothing });
     const state = setup.resumed?.trainer;
-    this.batches = new StepBatches(setup.trainPairs, this.variants, t);
+    this.batches = new StepBatches(setup.trainPairs, this.variants, t, setup.ids, setup.mixture);
     this.stream = this.batches.stream(state?.data);
     this.segment = state?.segment ?? { step: 0, data: this.stream.position };
     if (state) {
@@ -150,7 +145,7 @@ class TrainingRun {
       );
       for (let s = 0; s < steps; s++) await this.stepper.replay(this.batches.next(replay).batches);
     }
-    if (this.setup.validation) this.validator = this.makeValidator(this.setup.validation);
+    this.validator = runValidator(this.setup, this.config.train, this.metric);
     await this.log.truncateAfter(resumed ? this.step : -1);
     const logged = this.log.read().findLast((r): r is ValidationRecord => r.type === "validation");
     if (logged?.step === this.step && logged.value !== null) {
@@ -162,17 +157,6 @@ class TrainingRun {
     }
     const kind = resumed ? "resume" : "start";
     this.log.append({ type: kind, step: this.step, message: `${kind} at step ${this.step}` });
-  }
-
-  private makeValidator(set: ValidationSet): Validator {
-    const t = this.config.train;
-    return new Validator(this.setup.model, this.setup.layout, set, {
-      metric: this.metric,
-      maxLength: t.decodeMaxLength || decodeLimit(set, this.setup.modelConfig),
-      maxTokens: t.maxTokens,
-      target: this.setup.tokenizers.target,
-      session: { threads: t.threads },
-    });
   }
 
   private makeStepper(seedOffset: number, state: OptimizerState): Stepper {
@@ -281,6 +265,7 @@ class TrainingRun {
     const record: ValidationRecord = { type: "validation", step: this.step, ...result, best };
     this.log.append(record);
     this.observer.validation?.(record);
+    for (const line of taskScoreLines(result)) this.note(line);
     if (best && this.config.train.keepBest) await saveBestModel(this.setup, params, this.step, result);
     return result;
   }
@@ -313,7 +298,7 @@ class TrainingRun {
   private async checkpoint(boundary: boolean): Promise<void> {
     if (boundary) this.segment = { step: this.step, data: this.stream.position };
     const dir = checkpointDir(this.setup.runDir, this.step);
-    const { model, modelConfig, tokenizers, layout } = this.setup;
+    const { model, modelConfig, tokenizers, layout, writeFolder } = this.setup;
     const optimizer = this.stepper!.state();
     await saveCheckpoint(dir, {
       modelConfig,
@@ -322,6 +307,7 @@ class TrainingRun {
       layout,
       optimizer,
       trainer: this.trainerState(),
+      writeFolder,
     });
     await pruneCheckpoints(this.setup.runDir, this.config.train.keepLast);
     this.lastSavedStep = this.step;

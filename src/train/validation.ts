@@ -3,9 +3,11 @@
 
 import { makeBatches, padBatch, type TokenizedPair } from "../data/batching.ts";
 import { greedyDecode } from "../decode/greedy.ts";
+import { generateFromIds } from "../decode/hf-generate.ts";
 import { Seq2SeqRunner } from "../decode/runner.ts";
 import type { HostTensor } from "../graph/tensor.ts";
 import { computeMetric, g2pScore, type MetricName } from "../metrics/index.ts";
+import type { GenerationConfig } from "../models/hf-generation.ts";
 import { IO, type Seq2SeqModel } from "../models/seq2seq.ts";
 import { OrtSession, type SessionOptions } from "../runtime/ort.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
@@ -19,13 +21,13 @@ export type ValidationMetric = "loss" | "g2p" | MetricName;
 
 /** Whether larger values of `metric` are better. */
 export function higherIsBetter(metric: ValidationMetric): boolean {
-  return metric === "bleu" || metric === "chrf" || metric === "exact";
+  return metric === "bleu" || metric === "chrf" || metric === "exact" || metric === "regex";
 }
 
 /** The validation data: pairs for the loss, distinct sources with all their references for the metric. */
 export interface ValidationSet {
   pairs: TokenizedPair[];
-  /** Source id rows (ending in EOS) to decode, their text and every reference of each. */
+  /** Source id rows as the encoder sees them (e.g. ending in EOS) to decode, their text and every reference. */
   sources: number[][];
   sourceTexts: string[];
   references: string[][];
@@ -49,22 +51,48 @@ export interface ValidatorOptions {
   maxTokens: number;
   target: Tokenizer;
   session?: SessionOptions;
+  /** Padding, decoder start and EOS ids (default this project's SPECIAL_IDS). */
+  ids?: FeedIds & { eos: number };
+  /** Decode as Hugging Face's generate does with this config (a run started from a Hugging Face folder). */
+  generation?: GenerationConfig;
 }
 
-function ids(rows: readonly ArrayLike<number>[], prepend?: number): HostTensor {
-  const p = padBatch(rows, SPECIAL_IDS.pad, { dtype: "int64", prepend });
+/** The ids teacher-forced feeds are built with: padding and the decoder's first input. */
+export interface FeedIds {
+  pad: number;
+  decoderStart: number;
+}
+
+const OWN_FEED_IDS = { pad: SPECIAL_IDS.pad, decoderStart: SPECIAL_IDS.bos, eos: SPECIAL_IDS.eos };
+
+function ids(rows: readonly ArrayLike<number>[], pad: number, prepend?: number): HostTensor {
+  const p = padBatch(rows, pad, { dtype: "int64", prepend });
   return { dtype: "int64", dims: p.dims, data: p.data };
 }
 
-/** The teacher-forced batch feeds of `pairs` (each src/tgt ending in EOS): src_ids, tgt_in = BOS + y, tgt_out. */
-export function batchFeeds(pairs: readonly TokenizedPair[]): Record<string, HostTensor> {
+/**
+ * The teacher-forced batch feeds of `pairs` (each tgt ending in EOS): src_ids, tgt_in = decoder start + y,
+ * tgt_out = y + EOS, all padded with `feedIds.pad` (default: BOS and pad 0 of SPECIAL_IDS).
+ */
+export function batchFeeds(
+  pairs: readonly TokenizedPair[],
+  feedIds: FeedIds = OWN_FEED_IDS,
+): Record<string, HostTensor> {
+  const { pad, decoderStart } = feedIds;
   return {
-    [IO.src]: ids(pairs.map((p) => p.src)),
+    [IO.src]: ids(
+      pairs.map((p) => p.src),
+      pad,
+    ),
     [IO.tgtIn]: ids(
       pairs.map((p) => Array.from(p.tgt).slice(0, -1)),
-      SPECIAL_IDS.bos,
+      pad,
+      decoderStart,
     ),
-    [IO.tgtOut]: ids(pairs.map((p) => p.tgt)),
+    [IO.tgtOut]: ids(
+      pairs.map((p) => p.tgt),
+      pad,
+    ),
   };
 }
 
@@ -72,7 +100,8 @@ export function batchFeeds(pairs: readonly TokenizedPair[]): Record<string, Host
 export function decodeLimit(set: ValidationSet, modelConfig: Readonly<Record<string, unknown>>): number {
   const longest = Math.max(1, ...set.sources.map((s) => s.length));
   const positions = modelConfig["maxPositions"];
-  return Math.min(2 * longest + 10, typeof positions === "number" ? positions : Number.POSITIVE_INFINITY);
+  // A decoder of maxPositions positions can take maxPositions − 1 generated tokens after its start token.
+  return Math.min(2 * longest + 10, typeof positions === "number" ? positions - 1 : Number.POSITIVE_INFINITY);
 }
 
 /** Scores hypotheses against each source's references. */
@@ -125,7 +154,7 @@ export class Validator {
       if (variant < 0) continue;
       const pairs = batch.indices.map((i) => this.set.pairs[i]!);
       const session = await this.lossSession(variant);
-      const out = await session.run({ ...batchFeeds(pairs), [STEP_IO.params]: P });
+      const out = await session.run({ ...batchFeeds(pairs, this.options.ids), [STEP_IO.params]: P });
       const n = pairs.reduce((s, p) => s + p.tgt.length, 0);
       total += (out[STEP_IO.loss]!.data as Float32Array)[0]! * n;
       tokens += n;
@@ -152,10 +181,9 @@ export class Validator {
       const hyps = new Array<string>(order.length);
       for (let start = 0; start < order.length; start += 64) {
         const chunk = order.slice(start, start + 64);
-        const out = await greedyDecode(
+        const out = await this.decodeRows(
           runner,
           chunk.map((i) => this.set.sources[i]!),
-          { bos: SPECIAL_IDS.bos, eos: SPECIAL_IDS.eos, maxLength: this.options.maxLength },
         );
         chunk.forEach((i, k) => {
           hyps[i] = this.options.target.decode(out[k]!, { skipSpecial: true });
@@ -165,6 +193,19 @@ export class Validator {
     } finally {
       await runner.release();
     }
+  }
+
+  /** Output ids (EOS left out) of source rows: greedy from the decoder start, or the generation config's search. */
+  private async decodeRows(runner: Seq2SeqRunner, rows: number[][]): Promise<number[][]> {
+    const { generation, maxLength } = this.options;
+    if (!generation) {
+      const { decoderStart, eos } = this.options.ids ?? OWN_FEED_IDS;
+      return greedyDecode(runner, rows, { bos: decoderStart, eos, maxLength });
+    }
+    const { hypotheses } = await generateFromIds(runner, rows, generation);
+    return hypotheses.map(([best]) =>
+      best!.tokens.at(-1) === generation.eosTokenId ? best!.tokens.slice(0, -1) : best!.tokens,
+    );
   }
 
   /** Validation loss, and the metric by greedy decoding (unless the metric is the loss). */

@@ -7,7 +7,13 @@ import { trainCharTokenizer } from "../../src/tokenize/index.ts";
 import { jointPair } from "../../src/tokenize/tokenizer-pair.ts";
 import { resolveMetric, validationSet } from "../../src/train/run-data.ts";
 import { resolveRunConfig } from "../../src/train/train-config.ts";
-import { batchFeeds, higherIsBetter, MetricTracker, scoreHypotheses } from "../../src/train/validation.ts";
+import {
+  batchFeeds,
+  decodeLimit,
+  higherIsBetter,
+  MetricTracker,
+  scoreHypotheses,
+} from "../../src/train/validation.ts";
 
 test("batchFeeds pads src, and makes tgt_in = BOS + y and tgt_out = y + EOS", () => {
   const feeds = batchFeeds([
@@ -85,4 +91,17 @@ describe("MetricTracker", () => {
     assert.equal(t.update(0, 2.7, 3), false);
     assert.deepEqual([t.best, t.bestStep, t.bestLoss, t.bad], [0, 2, 2.5, 1]);
   });
+});
+
+test("decodeLimit allows twice the longest source plus 10, within the decoder's positions after its start token", () => {
+  const set = {
+    pairs: [],
+    sources: [[5, 6, 2], Array(20).fill(5)],
+    sourceTexts: ["", ""],
+    references: [[], []],
+  };
+  assert.equal(decodeLimit(set, {}), 50);
+  assert.equal(decodeLimit(set, { maxPositions: 64 }), 50);
+  // 32 positions: the start token takes one, so 31 tokens can be generated (32 overran the table).
+  assert.equal(decodeLimit(set, { maxPositions: 32 }), 31);
 });
