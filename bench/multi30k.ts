@@ -1,48 +1,202 @@
-// `npm run bench:multi30k -- --arch transformer [--minutes 30]`: trains one architecture on Multi30k
-// German -> English within a time budget on this machine, then scores test_2016_flickr with greedy and
-// beam-5 decoding: BLEU on lowercased tokenised text, sacreBLEU (cased, detokenised) and chrF.
+// `npm run bench:multi30k -- --arch gru|lstm|bahdanau|transformer [--minutes 30]`: trains one architecture on
+// Multi30k German -> English within a time budget on this machine, then scores test_2016_flickr with greedy and
+// beam-5 decoding: BLEU on lowercased tokenised text, sacreBLEU (cased, detokenised), chrF, and lowercased BLEU
+// by source-length bucket (the data of `npx tsx bench/bleu-by-length.ts`). Writes <out>/bench-results.json.
 
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadTranslator } from "../src/decode/translate.ts";
+import { parseArgs } from "node:util";
+import { loadTranslator, type Translator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
 import { corpusBleu } from "../src/metrics/bleu.ts";
+import { breakdownByLength } from "../src/metrics/by-length.ts";
+import type { LengthCurvePoint } from "../src/metrics/by-length-chart.ts";
 import { corpusChrf } from "../src/metrics/chrf.ts";
 import { consoleObserver } from "../src/train/progress.ts";
 import { resolveRunConfig } from "../src/train/train-config.ts";
-import { train } from "../src/train/trainer.ts";
+import { type TrainResult, train } from "../src/train/trainer.ts";
+import { higherIsBetter, type ValidationMetric } from "../src/train/validation.ts";
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i++) {
-  const key = process.argv[i]!.replace(/^--/, "");
-  const next = process.argv[i + 1];
-  if (next !== undefined && !next.startsWith("--")) {
-    args.set(key, next);
-    i++;
-  } else args.set(key, "true");
-}
-const arch = args.get("arch") ?? "transformer";
-const minutes = Number(args.get("minutes") ?? 30);
-const out = resolve(args.get("out") ?? `runs/multi30k-${arch}`);
+/** The architectures with a configs/<arch>-multi30k.yaml, and how the figure and tables name them. */
+const ARCHS: Record<string, string> = {
+  gru: "GRU encoder–decoder (Cho et al. 2014)",
+  lstm: "LSTM encoder–decoder (Sutskever et al. 2014)",
+  bahdanau: "RNNsearch, attention (Bahdanau et al. 2014)",
+  transformer: "Transformer (Vaswani et al. 2017)",
+};
+
+// Arguments after a lone `--` are config overrides, e.g. `-- --train.validMaxExamples 100`.
+const argv = process.argv.slice(2);
+const separator = argv.indexOf("--");
+const overrides = separator < 0 ? [] : argv.slice(separator + 1);
+const { values: flags } = parseArgs({
+  args: separator < 0 ? argv : argv.slice(0, separator),
+  options: {
+    arch: { type: "string", default: "transformer" },
+    minutes: { type: "string", default: "30" },
+    out: { type: "string" },
+    "skip-train": { type: "boolean", default: false },
+    "length-edges": { type: "string", default: "0,8,10,12,14,17" },
+    "test-limit": { type: "string", default: "0" },
+  },
+});
+const arch = flags.arch!;
+const minutes = Number(flags.minutes);
+const out = resolve(flags.out ?? `runs/multi30k-${arch}`);
 const data = resolve("../shared/data/multi30k");
 const configPath = `configs/${arch}-multi30k.yaml`;
+const edges = flags["length-edges"]!.split(",").map(Number);
+/** Score only the first N test sentences (0 = all 1,000): for smoke runs. */
+const testLimit = Number(flags["test-limit"]);
 
 function lines(file: string): string[] {
-  const text = readFileSync(file, "utf8");
-  return text.replace(/\n$/, "").split("\n");
+  return readFileSync(file, "utf8").replace(/\n$/, "").split("\n");
+}
+
+/** The model folder to score: the checkpoint average when validation rated it at least as well as best/. */
+function chooseModel(result: TrainResult | undefined): { dir: string; which: string } {
+  if (!result) {
+    const which = existsSync(join(out, "averaged")) ? "averaged" : "best";
+    return { dir: join(out, which), which };
+  }
+  const averaged = result.averaged;
+  const best = result.best;
+  const avgValue = averaged?.validation?.value;
+  if (averaged && (!best?.dir || avgValue === undefined)) return { dir: averaged.dir, which: "averaged" };
+  if (best?.dir) {
+    const higher = higherIsBetter(best.metric as ValidationMetric);
+    const avgWins = avgValue !== undefined && (higher ? avgValue >= best.value : avgValue <= best.value);
+    if (averaged && avgWins) return { dir: averaged.dir, which: "averaged" };
+    return { dir: best.dir, which: `best (step ${best.step})` };
+  }
+  return { dir: result.checkpoint, which: "last checkpoint" };
+}
+
+/**
+ * Translates every source; a source longer than the model takes (a recurrent model's maxSourceLength) gets
+ * an empty output, counted in `tooLong`, instead of failing the benchmark.
+ */
+async function translateAll(translator: Translator, sources: string[], beam: number) {
+  const limit = translator.maxSourceLength;
+  const { source } = translator.loaded.tokenizers;
+  const fits = sources.map((s) => limit === undefined || source.encode(s).length + 1 <= limit);
+  const kept = sources.filter((_, i) => fits[i]);
+  const start = performance.now();
+  const translated = await translator.translate(kept, { beam, nbest: 1, batchSize: 64 });
+  const seconds = (performance.now() - start) / 1000;
+  let k = 0;
+  const hyps = sources.map((_, i) => (fits[i] ? translated[k++]!.text : ""));
+  return { hyps, seconds, tooLong: fits.filter((f) => !f).length };
+}
+
+/** Lowercased 13a BLEU of each source-length bucket (words of the German source). */
+function bleuByLength(sources: string[], hyps: string[], refs: string[]): LengthCurvePoint[] {
+  const breakdown = breakdownByLength(
+    sources,
+    hyps,
+    [refs],
+    (h, r) => corpusBleu(h, r, { lowercase: true, tokenize: "13a" }).score,
+    { edges },
+  );
+  return breakdown.map((b) => ({
+    bucket: b.label,
+    min: b.min,
+    max: b.max,
+    count: b.count,
+    score: Number(b.result.toFixed(2)),
+  }));
+}
+
+/** Scores greedy and beam-5 outputs of the model in `modelDir` on test_2016_flickr. */
+async function score(modelDir: string) {
+  const sources = lines(join(data, "test_2016_flickr.de")).slice(0, testLimit || undefined);
+  const references = lines(join(data, "test_2016_flickr.en")).slice(0, testLimit || undefined);
+  const translator = await loadTranslator(modelDir);
+  const rows: Record<string, number | string>[] = [];
+  const byLength: Record<string, LengthCurvePoint[]> = {};
+  for (const beam of [1, 5]) {
+    const decoding = beam === 1 ? "greedy" : `beam ${beam}`;
+    const { hyps, seconds, tooLong } = await translateAll(translator, sources, beam);
+    const cased = corpusBleu(hyps, [references]);
+    rows.push({
+      decoding,
+      bleuLowercased: Number(
+        corpusBleu(hyps, [references], { lowercase: true, tokenize: "13a" }).score.toFixed(2),
+      ),
+      sacreBleu: Number(cased.score.toFixed(2)),
+      chrF: Number(corpusChrf(hyps, [references]).score.toFixed(2)),
+      decodeSeconds: Number(seconds.toFixed(1)),
+      sourcesTooLong: tooLong,
+      signature: cased.signature,
+    });
+    byLength[decoding] = bleuByLength(sources, hyps, references);
+    await writeJsonAtomic(join(out, `test.${beam === 1 ? "greedy" : `beam${beam}`}.json`), {
+      hypotheses: hyps,
+    });
+  }
+  const parameters = translator.loaded.model.parameterCount();
+  await translator.release();
+  return { rows, byLength, parameters, sentences: sources.length };
+}
+
+/** Steps, training seconds and tokens/s from the run's log (null when there is no log). */
+function trainingFigures(trainSeconds: number) {
+  const log = existsSync(join(out, "log.jsonl"))
+    ? lines(join(out, "log.jsonl")).map((l) => JSON.parse(l) as Record<string, number | string>)
+    : [];
+  const last = log.filter((r) => r["type"] === "step").at(-1);
+  const steps = Number(last?.["step"] ?? 0);
+  const seconds = Number(last?.["elapsed"] ?? trainSeconds);
+  return {
+    steps,
+    trainingSeconds: Math.round(seconds),
+    secondsPerStep: steps > 0 ? Number((seconds / steps).toFixed(3)) : null,
+    tokensPerSecond: Math.round(Number(last?.["tokensPerSecond"] ?? 0)),
+  };
+}
+
+type Summary = Omit<Awaited<ReturnType<typeof score>>, "byLength"> &
+  ReturnType<typeof trainingFigures> & { peakRssMb: number };
+
+/** The Markdown rows for BENCHMARKS.md: the summary row, the decoding rows and the by-length row. */
+function markdown(s: Summary, buckets: readonly LengthCurvePoint[]): string {
+  const greedy = s.rows[0]!;
+  const beam = s.rows[1]!;
+  return [
+    "| architecture | parameters | steps | training | tokens/s | peak RSS | greedy BLEU (lc) | beam-5 BLEU (lc) |",
+    "|---|---|---|---|---|---|---|---|",
+    `| ${ARCHS[arch]} | ${s.parameters.toLocaleString("en")} | ${s.steps} | ${(s.trainingSeconds / 60).toFixed(1)} min | ${s.tokensPerSecond} | ${s.peakRssMb} MB | ${greedy["bleuLowercased"]} | ${beam["bleuLowercased"]} |`,
+    "",
+    `| decoding | BLEU (lowercased, 13a) | sacreBLEU (cased) | chrF | decode time, ${s.sentences.toLocaleString("en")} sentences |`,
+    "|---|---|---|---|---|",
+    ...s.rows.map(
+      (r) =>
+        `| ${r["decoding"]} | ${r["bleuLowercased"]} | ${r["sacreBleu"]} | ${r["chrF"]} | ${r["decodeSeconds"]} s |`,
+    ),
+    "",
+    `| greedy BLEU (lc) by source length | ${buckets.map((b) => `${b.bucket} (${b.count})`).join(" | ")} |`,
+    `|---|${buckets.map(() => "---").join("|")}|`,
+    `| ${arch} | ${buckets.map((b) => b.score.toFixed(2)).join(" | ")} |`,
+  ].join("\n");
 }
 
 async function main(): Promise<void> {
+  if (!(arch in ARCHS))
+    throw new Error(`--arch must be one of ${Object.keys(ARCHS).join(", ")}, got "${arch}"`);
+  if (!Number.isFinite(minutes) || minutes <= 0)
+    throw new Error(`--minutes must be > 0, got "${flags.minutes}"`);
   if (!existsSync(join(data, "test_2016_flickr.de"))) {
     console.log(`Multi30k not found at ${data}: skipped (see ../shared/data/README.md)`);
     return;
   }
-  if (!existsSync(configPath)) throw new Error(`no config for --arch ${arch}: ${configPath} does not exist`);
-  const config = resolveRunConfig([loadConfigFile(configPath)], [`--train.maxSeconds`, String(minutes * 60)]);
+  const config = resolveRunConfig(
+    [loadConfigFile(configPath)],
+    ["--train.maxSeconds", String(minutes * 60), ...overrides],
+  );
   const trainStart = performance.now();
-  const result = args.has("skip-train")
+  const result = flags["skip-train"]
     ? undefined
     : await train(config, {
         out,
@@ -50,49 +204,32 @@ async function main(): Promise<void> {
         observer: consoleObserver(process.stdout, 100),
       });
   const trainSeconds = (performance.now() - trainStart) / 1000;
-  const modelDir = result?.averaged?.dir ?? result?.best?.dir ?? result?.checkpoint ?? join(out, "best");
-  console.log(`\nevaluating ${modelDir} on test_2016_flickr`);
-
-  const sources = lines(join(data, "test_2016_flickr.de"));
-  const references = lines(join(data, "test_2016_flickr.en"));
-  const translator = await loadTranslator(modelDir);
-  const rows: Record<string, number | string>[] = [];
-  for (const beam of [1, 5]) {
-    const start = performance.now();
-    const hyps = (await translator.translate(sources, { beam, nbest: 1, batchSize: 64 })).map((t) => t.text);
-    const decodeSeconds = (performance.now() - start) / 1000;
-    const lowercased = corpusBleu(hyps, [references], { lowercase: true, tokenize: "13a" });
-    const cased = corpusBleu(hyps, [references]);
-    const chrf = corpusChrf(hyps, [references]);
-    rows.push({
-      decoding: beam === 1 ? "greedy" : `beam ${beam}`,
-      bleuLowercased: Number(lowercased.score.toFixed(2)),
-      sacreBleu: Number(cased.score.toFixed(2)),
-      chrF: Number(chrf.score.toFixed(2)),
-      decodeSeconds: Number(decodeSeconds.toFixed(1)),
-      signature: cased.signature,
-    });
-    await writeJsonAtomic(join(out, `test.${beam === 1 ? "greedy" : `beam${beam}`}.json`), {
-      hypotheses: hyps,
-    });
-  }
-  await translator.release();
-  const log = existsSync(join(out, "log.jsonl"))
-    ? lines(join(out, "log.jsonl")).map((l) => JSON.parse(l))
-    : [];
-  const steps = log.filter((r) => r.type === "step");
-  const last = steps.at(-1);
+  const model = chooseModel(result);
+  console.log(`\nevaluating ${model.dir} (${model.which}) on test_2016_flickr`);
+  const scores = await score(model.dir);
   const summary = {
     arch,
-    parameters: translator.loaded.model.parameterCount(),
-    steps: last?.step ?? 0,
-    trainingSeconds: last?.elapsed ?? trainSeconds,
-    tokensPerSecond: last?.tokensPerSecond ?? 0,
+    label: ARCHS[arch]!,
+    config: configPath,
+    model: model.which,
+    parameters: scores.parameters,
+    sentences: scores.sentences,
+    ...trainingFigures(trainSeconds),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-    results: rows,
+    results: scores.rows,
+    // The figure's data (bench/bleu-by-length.ts): greedy, lowercased 13a BLEU per source-length bucket.
+    byLength: {
+      metric: "bleu-lowercased-13a",
+      decoding: "greedy",
+      edges,
+      buckets: scores.byLength["greedy"],
+    },
+    byLengthBeam5: scores.byLength["beam 5"],
   };
   await writeJsonAtomic(join(out, "bench-results.json"), summary);
   console.log(JSON.stringify(summary, null, 2));
+  console.log(`\n${markdown({ ...summary, rows: scores.rows }, scores.byLength["greedy"]!)}`);
+  console.log(`\nwrote ${join(out, "bench-results.json")}`);
 }
 
 await main();

@@ -1,0 +1,161 @@
+// `npm run bench:g2p -- --minutes 60`: trains configs/transformer-g2p-cmudict.yaml on CMUdict (train.tsv) within a
+// time budget, then scores ALL of dev.tsv with greedy and beam-5 decoding as the G2P literature does: a word is
+// right when the output equals any of its pronunciations (WER), PER against the closest one. Writes
+// <out>/bench-results.json and prints Markdown rows for BENCHMARKS.md.
+
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { readTsv, referencesBySource } from "../src/data/parallel.ts";
+import { loadTranslator } from "../src/decode/translate.ts";
+import { writeJsonAtomic } from "../src/io/atomic.ts";
+import { loadConfigFile } from "../src/io/config.ts";
+import { g2pScore } from "../src/metrics/g2p.ts";
+import { consoleObserver } from "../src/train/progress.ts";
+import { resolveRunConfig } from "../src/train/train-config.ts";
+import { type TrainResult, train } from "../src/train/trainer.ts";
+
+// Arguments after a lone `--` are config overrides, e.g. `-- --train.validMaxExamples 200`.
+const argv = process.argv.slice(2);
+const separator = argv.indexOf("--");
+const overrides = separator < 0 ? [] : argv.slice(separator + 1);
+const { values: flags } = parseArgs({
+  args: separator < 0 ? argv : argv.slice(0, separator),
+  options: {
+    minutes: { type: "string", default: "60" },
+    out: { type: "string", default: "runs/g2p-cmudict" },
+    config: { type: "string", default: "configs/transformer-g2p-cmudict.yaml" },
+    "skip-train": { type: "boolean", default: false },
+    "dev-limit": { type: "string", default: "0" },
+  },
+});
+const minutes = Number(flags.minutes);
+const out = resolve(flags.out!);
+const devPath = resolve("../shared/data/cmudict/dev.tsv");
+/** Score only the first N dev words (0 = all 5,342): for smoke runs. */
+const devLimit = Number(flags["dev-limit"]);
+
+/** The model to score: the checkpoint average when validation rated it at least as well (lower WER) as best/. */
+function chooseModel(result: TrainResult | undefined): { dir: string; which: string } {
+  if (!result) {
+    const which = existsSync(join(out, "averaged")) ? "averaged" : "best";
+    return { dir: join(out, which), which };
+  }
+  const avg = result.averaged;
+  const avgValue = avg?.validation?.value;
+  const best = result.best;
+  if (avg && (!best?.dir || avgValue === undefined || avgValue <= best.value))
+    return { dir: avg.dir, which: "averaged" };
+  if (best?.dir) return { dir: best.dir, which: `best (step ${best.step})` };
+  return { dir: result.checkpoint, which: "last checkpoint" };
+}
+
+/** Every dev word (in file order) with all its pronunciations. */
+async function devWords(): Promise<{ words: string[]; pronunciations: string[][] }> {
+  const refs = referencesBySource((await readTsv(devPath)).examples);
+  const words = [...refs.keys()].slice(0, devLimit || undefined);
+  return { words, pronunciations: words.map((w) => refs.get(w)!) };
+}
+
+/** Greedy and beam-5 WER / PER of the model in `modelDir` on the dev words. */
+async function score(modelDir: string) {
+  const { words, pronunciations } = await devWords();
+  const translator = await loadTranslator(modelDir);
+  const rows: Record<string, number | string>[] = [];
+  for (const beam of [1, 5]) {
+    const start = performance.now();
+    const hyps = (await translator.translate(words, { beam, nbest: 1, batchSize: 128 })).map((t) => t.text);
+    const seconds = (performance.now() - start) / 1000;
+    const s = g2pScore(hyps, pronunciations);
+    rows.push({
+      decoding: beam === 1 ? "greedy" : `beam ${beam}`,
+      wer: Number(s.wordErrorRate.toFixed(2)),
+      per: Number(s.phonemeErrorRate.toFixed(2)),
+      wrongWords: s.wrongWords,
+      words: s.words,
+      decodeSeconds: Number(seconds.toFixed(1)),
+    });
+    const errors = words.flatMap((word, i) =>
+      pronunciations[i]!.includes(hyps[i]!) ? [] : [{ word, output: hyps[i], references: pronunciations[i] }],
+    );
+    await writeJsonAtomic(join(out, `dev.${beam === 1 ? "greedy" : `beam${beam}`}.json`), {
+      hypotheses: hyps,
+      errors,
+    });
+  }
+  const parameters = translator.loaded.model.parameterCount();
+  await translator.release();
+  return { rows, parameters, words: words.length };
+}
+
+/** Steps, training seconds and tokens/s from the run's log. */
+function trainingFigures(fallbackSeconds: number) {
+  const log = existsSync(join(out, "log.jsonl"))
+    ? readFileSync(join(out, "log.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, number | string>)
+    : [];
+  const last = log.filter((r) => r["type"] === "step").at(-1);
+  const steps = Number(last?.["step"] ?? 0);
+  const seconds = Number(last?.["elapsed"] ?? fallbackSeconds);
+  return {
+    steps,
+    epochsStarted: Number(last?.["epoch"] ?? 0) + (steps > 0 ? 1 : 0),
+    trainingSeconds: Math.round(seconds),
+    secondsPerStep: steps > 0 ? Number((seconds / steps).toFixed(3)) : null,
+    tokensPerSecond: Math.round(Number(last?.["tokensPerSecond"] ?? 0)),
+  };
+}
+
+function markdown(s: ReturnType<typeof trainingFigures> & Awaited<ReturnType<typeof score>>): string {
+  return [
+    "| decoding | dev WER | dev PER | parameters | steps (epochs started) | training | tokens/s | decode time |",
+    "|---|---|---|---|---|---|---|---|",
+    ...s.rows.map(
+      (r) =>
+        `| ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | ${s.parameters.toLocaleString("en")} | ${s.steps} (${s.epochsStarted}) | ` +
+        `${(s.trainingSeconds / 60).toFixed(1)} min | ${s.tokensPerSecond} | ${r["decodeSeconds"]} s, ${s.words} words |`,
+    ),
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  if (!Number.isFinite(minutes) || minutes <= 0)
+    throw new Error(`--minutes must be > 0, got "${flags.minutes}"`);
+  if (!existsSync(devPath)) {
+    console.log(`CMUdict not found at ${devPath}: skipped (see ../shared/data/README.md)`);
+    return;
+  }
+  const config = resolveRunConfig(
+    [loadConfigFile(flags.config!)],
+    ["--train.maxSeconds", String(minutes * 60), ...overrides],
+  );
+  const trainStart = performance.now();
+  const result = flags["skip-train"]
+    ? undefined
+    : await train(config, {
+        out,
+        resume: existsSync(join(out, "run-config.json")),
+        observer: consoleObserver(process.stdout, 100),
+      });
+  const trainSeconds = (performance.now() - trainStart) / 1000;
+  const model = chooseModel(result);
+  console.log(`\nscoring ${model.dir} (${model.which}) on ${devPath}`);
+  const scores = await score(model.dir);
+  const summary = {
+    config: flags.config,
+    model: model.which,
+    parameters: scores.parameters,
+    ...trainingFigures(trainSeconds),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    results: scores.rows,
+  };
+  await writeJsonAtomic(join(out, "bench-results.json"), summary);
+  console.log(JSON.stringify(summary, null, 2));
+  console.log(`\n${markdown({ ...summary, ...scores })}`);
+  console.log(`\nwrote ${join(out, "bench-results.json")}`);
+}
+
+await main();
