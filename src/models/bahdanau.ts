@@ -2,20 +2,24 @@
 // (RNNsearch): a bidirectional GRU encoder and a GRU decoder that attends over all source annotations.
 
 import type { Value } from "../graph/ir.ts";
-import { normal, orthogonal, zeros } from "../nn/init.ts";
-import { Embedding, Linear } from "../nn/layers.ts";
+import { normal, zeros } from "../nn/init.ts";
+import { type Embedding, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/module.ts";
 import { MaxoutReadout } from "../nn/readout.ts";
 import { GRU } from "../nn/rnn.ts";
 import { BahdanauAttention } from "../nn/rnn-attention.ts";
 import {
   checkPositive,
+  checkTiedOutput,
   familyInit,
+  normalOrthogonalInit,
+  RECURRENT_DEFAULTS,
   type RecurrentConfig,
   type RecurrentEncoding,
   RecurrentSeq2Seq,
   type RecurrentStep,
   type SourceContext,
+  type StepState,
 } from "./recurrent.ts";
 
 export interface BahdanauConfig extends RecurrentConfig {
@@ -29,15 +33,7 @@ export interface BahdanauConfig extends RecurrentConfig {
 }
 
 export const BAHDANAU_DEFAULTS: BahdanauConfig = {
-  srcVocabSize: 1000,
-  tgtVocabSize: 1000,
-  padId: 0,
-  maxSourceLength: 50,
-  maxTargetLength: 50,
-  lengthBuckets: 2,
-  dropout: 0.1,
-  tieOutput: false,
-  init: "paper",
+  ...RECURRENT_DEFAULTS,
   embeddingDim: 256,
   hiddenDim: 256,
   attentionDim: 256,
@@ -67,48 +63,30 @@ export class BahdanauRNNSearch extends RecurrentSeq2Seq {
   constructor(readonly config: BahdanauConfig) {
     super(config);
     const c = config;
-    checkPositive({
-      embeddingDim: c.embeddingDim,
-      hiddenDim: c.hiddenDim,
-      attentionDim: c.attentionDim,
-      readoutDim: c.readoutDim,
-    });
-    if (c.tieOutput && c.readoutDim !== c.embeddingDim)
-      throw new Error(
-        `model config "tieOutput" needs readoutDim (${c.readoutDim}) == embeddingDim (${c.embeddingDim})`,
-      );
-    const E = c.embeddingDim;
-    const H = c.hiddenDim;
-    const small = normal(0.01);
-    const init = familyInit(c, {
-      embedding: small,
-      linear: () => small,
-      cell: { input: small, recurrent: orthogonal, bias: zeros },
-    });
+    const { embeddingDim: E, hiddenDim: H, attentionDim: A, readoutDim: R } = c;
+    checkPositive({ embeddingDim: E, hiddenDim: H, attentionDim: A, readoutDim: R });
+    checkTiedOutput(c, "readoutDim", R);
+    const init = familyInit(c, normalOrthogonalInit(0.01));
     const paper = c.init === "paper";
-    const embedding = { init: init.embedding };
-    this.srcEmbed = this.child(new Embedding("encoder.embedding", c.srcVocabSize, E, embedding));
+    this.srcEmbed = this.embedding("encoder", E, init.embedding);
     this.encoderRnn = this.child(
       new GRU("encoder.gru", { inputSize: E, hiddenSize: H, bidirectional: true, init: init.cell }),
     );
-    this.tgtEmbed = this.child(new Embedding("decoder.embedding", c.tgtVocabSize, E, embedding));
+    this.tgtEmbed = this.embedding("decoder", E, init.embedding);
     this.initial = this.child(new Linear("decoder.initial", H, H, { init: init.linear(H) }));
     this.attention = this.child(
-      new BahdanauAttention("decoder.attention", H, 2 * H, c.attentionDim, {
+      new BahdanauAttention("decoder.attention", H, 2 * H, A, {
         query: paper ? normal(0.001) : init.linear(H),
         key: paper ? normal(0.001) : init.linear(2 * H),
-        energy: paper ? zeros : init.linear(c.attentionDim),
+        energy: paper ? zeros : init.linear(A),
       }),
     );
     this.decoderRnn = this.child(
       new GRU("decoder.gru", { inputSize: E + 2 * H, hiddenSize: H, init: init.cell }),
     );
     const F = H + E + 2 * H;
-    this.readoutLayer = this.child(new MaxoutReadout("decoder.readout", F, c.readoutDim, init.linear(F)));
-    if (!c.tieOutput)
-      this.output = this.child(
-        new Linear("decoder.output", c.readoutDim, c.tgtVocabSize, { init: init.linear(c.readoutDim) }),
-      );
+    this.readoutLayer = this.child(new MaxoutReadout("decoder.readout", F, R, init.linear(F)));
+    this.output = this.untiedOutput(c, R, init);
   }
 
   /** src [batch, S] -> memory {annotations [batch, S, 2H], keys U_a h [batch, S, A]}; state {s: [batch, H]}. */
@@ -121,18 +99,8 @@ export class BahdanauRNNSearch extends RecurrentSeq2Seq {
     return { memory: { annotations, keys }, initialState: { s: first } };
   }
 
-  /** ids [batch, t] -> [batch, t, E] */
-  embedTarget(s: Scope, ids: Value): Value {
-    return this.dropped(s, this.tgtEmbed.forward(s, ids)); // [batch, t, E]
-  }
-
   /** input e(y_{i−1}) [batch, E] -> features [s_i; e(y_{i−1}); c_i] [batch, H + E + 2H], α_i [batch, srcLen] */
-  decodeStep(
-    s: Scope,
-    input: Value,
-    source: SourceContext,
-    state: Readonly<Record<string, Value>>,
-  ): RecurrentStep {
+  decodeStep(s: Scope, input: Value, source: SourceContext, state: StepState): RecurrentStep {
     const b = s.b;
     const previous = state["s"]!; // [batch, H]
     const { context, weights } = this.attention.forward(
@@ -150,6 +118,6 @@ export class BahdanauRNNSearch extends RecurrentSeq2Seq {
   /** features [batch, t, F] -> logits [batch, t, V] */
   readout(s: Scope, features: Value): Value {
     const t = this.readoutLayer.forward(s, this.dropped(s, features)); // [batch, t, R]
-    return this.output ? this.output.forward(s, t) : this.tgtEmbed.project(s, t); // [batch, t, V]
+    return this.outputLogits(s, t); // [batch, t, V]
   }
 }

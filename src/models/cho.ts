@@ -2,19 +2,22 @@
 // Translation": a GRU encoder summarises the source into one context vector c that conditions every decoder step.
 
 import type { Value } from "../graph/ir.ts";
-import { normal, orthogonal, zeros } from "../nn/init.ts";
-import { Embedding, Linear } from "../nn/layers.ts";
+import { type Embedding, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/module.ts";
 import { MaxoutReadout } from "../nn/readout.ts";
 import { GRU } from "../nn/rnn.ts";
 import {
   checkPositive,
+  checkTiedOutput,
   familyInit,
+  normalOrthogonalInit,
+  RECURRENT_DEFAULTS,
   type RecurrentConfig,
   type RecurrentEncoding,
   RecurrentSeq2Seq,
   type RecurrentStep,
   type SourceContext,
+  type StepState,
 } from "./recurrent.ts";
 
 export interface ChoConfig extends RecurrentConfig {
@@ -25,15 +28,7 @@ export interface ChoConfig extends RecurrentConfig {
 }
 
 export const CHO_DEFAULTS: ChoConfig = {
-  srcVocabSize: 1000,
-  tgtVocabSize: 1000,
-  padId: 0,
-  maxSourceLength: 50,
-  maxTargetLength: 50,
-  lengthBuckets: 2,
-  dropout: 0.1,
-  tieOutput: false,
-  init: "paper",
+  ...RECURRENT_DEFAULTS,
   embeddingDim: 256,
   hiddenDim: 512,
   readoutDim: 256,
@@ -63,37 +58,23 @@ export class ChoRNNEncoderDecoder extends RecurrentSeq2Seq {
   constructor(readonly config: ChoConfig) {
     super(config);
     const c = config;
-    checkPositive({
-      embeddingDim: c.embeddingDim,
-      hiddenDim: c.hiddenDim,
-      readoutDim: c.readoutDim,
-    });
-    if (c.tieOutput && c.readoutDim !== c.embeddingDim)
-      throw new Error(
-        `model config "tieOutput" needs readoutDim (${c.readoutDim}) == embeddingDim (${c.embeddingDim})`,
-      );
-    const E = c.embeddingDim;
-    const H = c.hiddenDim;
-    const small = normal(0.01);
-    const init = familyInit(c, {
-      embedding: small,
-      linear: () => small,
-      cell: { input: small, recurrent: orthogonal, bias: zeros },
-    });
+    const { embeddingDim: E, hiddenDim: H, readoutDim: R } = c;
+    checkPositive({ embeddingDim: E, hiddenDim: H, readoutDim: R });
+    checkTiedOutput(c, "readoutDim", R);
+    const init = familyInit(c, normalOrthogonalInit(0.01));
     const linear = (name: string, fanIn: number, out: number) =>
       this.child(new Linear(name, fanIn, out, { init: init.linear(fanIn) }));
-    const embedding = { init: init.embedding };
-    this.srcEmbed = this.child(new Embedding("encoder.embedding", c.srcVocabSize, E, embedding));
+    this.srcEmbed = this.embedding("encoder", E, init.embedding);
     this.encoderRnn = this.child(new GRU("encoder.gru", { inputSize: E, hiddenSize: H, init: init.cell }));
     this.context = linear("encoder.context", H, H);
-    this.tgtEmbed = this.child(new Embedding("decoder.embedding", c.tgtVocabSize, E, embedding));
+    this.tgtEmbed = this.embedding("decoder", E, init.embedding);
     this.initial = linear("decoder.initial", H, H);
     this.decoderRnn = this.child(
       new GRU("decoder.gru", { inputSize: E + H, hiddenSize: H, init: init.cell }),
     );
     const F = H + E + H;
-    this.readoutLayer = this.child(new MaxoutReadout("decoder.readout", F, c.readoutDim, init.linear(F)));
-    if (!c.tieOutput) this.output = linear("decoder.output", c.readoutDim, c.tgtVocabSize);
+    this.readoutLayer = this.child(new MaxoutReadout("decoder.readout", F, R, init.linear(F)));
+    this.output = this.untiedOutput(c, R, init);
   }
 
   /** src [batch, S], mask [batch, S] -> memory {context: c [batch, H]}; initial state {h: [batch, H]}. */
@@ -106,18 +87,8 @@ export class ChoRNNEncoderDecoder extends RecurrentSeq2Seq {
     return { memory: { context }, initialState: { h } };
   }
 
-  /** ids [batch, t] -> [batch, t, E] */
-  embedTarget(s: Scope, ids: Value): Value {
-    return this.dropped(s, this.tgtEmbed.forward(s, ids)); // [batch, t, E]
-  }
-
   /** input e(y_{t−1}) [batch, E] -> features [h'_t; e(y_{t−1}); c] [batch, H + E + H] */
-  decodeStep(
-    s: Scope,
-    input: Value,
-    source: SourceContext,
-    state: Readonly<Record<string, Value>>,
-  ): RecurrentStep {
+  decodeStep(s: Scope, input: Value, source: SourceContext, state: StepState): RecurrentStep {
     const b = s.b;
     const context = source.memory["context"]!; // [batch, H]
     const r = this.decoderRnn.step(s, b.concat([input, context], 1), [{ h: state["h"]! }]); // h'_t [batch, H]
@@ -141,6 +112,6 @@ export class ChoRNNEncoderDecoder extends RecurrentSeq2Seq {
   /** features [batch, t, F] -> logits [batch, t, V] */
   readout(s: Scope, features: Value): Value {
     const t = this.readoutLayer.forward(s, this.dropped(s, features)); // [batch, t, R]
-    return this.output ? this.output.forward(s, t) : this.tgtEmbed.project(s, t); // [batch, t, V]
+    return this.outputLogits(s, t); // [batch, t, V]
   }
 }

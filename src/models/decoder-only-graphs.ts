@@ -5,15 +5,9 @@ import { Builder } from "../graph/composites.ts";
 import type { Graph, Value } from "../graph/ir.ts";
 import { ConstantScope, type Scope } from "../nn/module.ts";
 import type { PrefixLm } from "./decoder-only.ts";
+import { buildDecoderStep, keyValueInputs, keyValueOutputs, selfAttentionCache } from "./key-value-io.ts";
 import { type KeyValue, prefixLmBias, tokenCounts } from "./self-attention-stack.ts";
-import { type CacheSlot, type InferenceGraphs, IO } from "./seq2seq.ts";
-
-const prefixKey = (i: number) => `prefix_key_${i}`;
-const prefixValue = (i: number) => `prefix_value_${i}`;
-const pastKey = (i: number) => `past_key_${i}`;
-const pastValue = (i: number) => `past_value_${i}`;
-const presentKey = (i: number) => `present_key_${i}`;
-const presentValue = (i: number) => `present_value_${i}`;
+import { type InferenceGraphs, IO } from "./seq2seq.ts";
 
 /**
  * The source prefix through every layer: srcIds [batch, src] -> per-layer keys/values
@@ -77,55 +71,22 @@ export function prefixLmInferenceGraphs(
   model: PrefixLm,
   weights: ReadonlyMap<string, Float32Array>,
 ): InferenceGraphs {
-  const c = model.config;
-  const headDim = model.layers[0]!.selfAttn.headDim;
-  const layers = model.layers.map((_, i) => i);
+  const layers = model.layers.length;
+  const kvShape = ["batch", model.config.heads, "past", model.layers[0]!.selfAttn.headDim] as const;
 
   const eb = new Builder();
   const src = eb.input(IO.src, "int64", ["batch", "srcLen"]);
   const prefix = encodePrefix(model, new ConstantScope(eb, weights), src);
-  const encoderOutputs: Record<string, Value> = {};
-  for (const i of layers) {
-    encoderOutputs[prefixKey(i)] = prefix[i]!.key;
-    encoderOutputs[prefixValue(i)] = prefix[i]!.value;
-  }
-  const encoder = eb.build("encoder", encoderOutputs);
+  const encoder = eb.build("encoder", keyValueOutputs("prefix", prefix));
 
   const b = new Builder();
   const s = new ConstantScope(b, weights);
   const tgt = b.input(IO.tgt, "int64", ["batch", "t"]);
   const stepSrc = b.input(IO.src, "int64", ["batch", "srcLen"]);
   const pastLength = b.input(IO.pastLength, "int64", [1]);
-  const kvShape = ["batch", c.heads, "past", headDim] as const;
-  const past = layers.map((i) => ({
-    key: b.input(pastKey(i), "float32", kvShape),
-    value: b.input(pastValue(i), "float32", kvShape),
-  }));
-  const out = decodeStep(model, s, tgt, stepSrc, pastLength, past);
-  const stepOutputs: Record<string, Value> = {
-    [IO.logits]: out.logits,
-    [IO.crossAttention]: out.crossAttention,
-  };
-  out.keyValues.forEach((kv, i) => {
-    stepOutputs[presentKey(i)] = kv.key;
-    stepOutputs[presentValue(i)] = kv.value;
-  });
-  const decoderStep = b.build("decoder_step", stepOutputs);
-
-  const cache: CacheSlot[] = layers.flatMap((i) => [
-    {
-      input: pastKey(i),
-      output: presentKey(i),
-      shape: kvShape,
-      init: { kind: "encoder", name: prefixKey(i) },
-    } as const,
-    {
-      input: pastValue(i),
-      output: presentValue(i),
-      shape: kvShape,
-      init: { kind: "encoder", name: prefixValue(i) },
-    } as const,
-  ]);
+  const past = keyValueInputs(b, "past", layers, kvShape);
+  const decoderStep = buildDecoderStep(b, decodeStep(model, s, tgt, stepSrc, pastLength, past));
+  const cache = selfAttentionCache(layers, kvShape, "prefix");
   return { encoder, encoderOutputs: [], decoderStep, cache };
 }
 

@@ -2,25 +2,22 @@
 // Sequences", §4.2 T-D; Raffel et al. 2020, T5 §3.2.1 "Prefix LM"): one masked self-attention stack over [source, target].
 
 import type { Value } from "../graph/ir.ts";
-import { normal } from "../nn/init.ts";
-import { Embedding, Linear, Norm, type NormKind } from "../nn/layers.ts";
-import { BoundScope, Module, type Scope } from "../nn/module.ts";
-import { LearnedPositions, SinusoidalPositions } from "../nn/positions.ts";
-import { type Activation, type LayerOptions, TransformerEncoderLayer } from "../nn/transformer-layers.ts";
+import { Linear } from "../nn/layers.ts";
+import type { Scope } from "../nn/module.ts";
 import type { LossBuilder } from "../train/step-graph.ts";
 import { prefixLmInferenceGraphs } from "./decoder-only-graphs.ts";
 import {
-  type KeyValue,
   prefixLmBias,
-  type StackOutput,
-  selfAttentionStack,
+  SELF_ATTENTION_STACK_DEFAULTS,
+  type SelfAttentionStackConfig,
+  SelfAttentionStackModel,
   tokenCounts,
 } from "./self-attention-stack.ts";
-import { type InferenceGraphs, IO, type Seq2SeqModel, type TrainingLossOptions } from "./seq2seq.ts";
+import type { InferenceGraphs, Seq2SeqModel, TrainingLossOptions } from "./seq2seq.ts";
+import { sourceIds, teacherForcedLoss } from "./target-loss.ts";
 
-export interface DecoderOnlyConfig {
-  srcVocabSize: number;
-  tgtVocabSize: number;
+/** The shared stack options (maxPositions covers source + target tokens together) plus the prefix LM's own. */
+export interface DecoderOnlyConfig extends SelfAttentionStackConfig {
   /**
    * Source and target ids index one table (a joint tokenizer pair; needs equal sizes). When false, the
    * table has srcVocabSize + tgtVocabSize rows and target ids are offset by srcVocabSize inside the graphs.
@@ -33,49 +30,18 @@ export interface DecoderOnlyConfig {
    * only itself and earlier ones (T5's "language model", Liu et al.'s T-D). Targets are causal either way.
    */
   prefixAttention: "bidirectional" | "causal";
-  dModel: number;
-  heads: number;
-  ffDim: number;
-  /** 7 layers of 12·d² weights each match the default 3+3-layer Transformer's 84·d² (docs/families.md). */
-  layers: number;
-  activation: Activation;
-  preNorm: boolean;
-  norm: NormKind;
-  normEps: number;
-  bias: boolean;
-  dropout: number;
-  attentionDropout: number;
-  activationDropout: number;
-  positions: "sinusoidal" | "learned";
-  /** Must cover source + target tokens together. */
-  maxPositions: number;
-  /** Multiply embeddings by √d_model (Vaswani et al. §3.4). */
-  scaleEmbedding: boolean;
-  padId: number;
 }
 
+const { srcVocabSize, tgtVocabSize, ...stackDefaults } = SELF_ATTENTION_STACK_DEFAULTS;
+
 export const DECODER_ONLY_DEFAULTS: DecoderOnlyConfig = {
-  srcVocabSize: 1000,
-  tgtVocabSize: 1000,
+  // The vocabulary options first, then the shared ones (the order config files list them in).
+  srcVocabSize,
+  tgtVocabSize,
   sharedVocabulary: true,
   tieOutput: true,
   prefixAttention: "bidirectional",
-  dModel: 256,
-  heads: 4,
-  ffDim: 1024,
-  layers: 7,
-  activation: "relu",
-  preNorm: true,
-  norm: "layer",
-  normEps: 1e-5,
-  bias: true,
-  dropout: 0.1,
-  attentionDropout: 0,
-  activationDropout: 0,
-  positions: "sinusoidal",
-  maxPositions: 512,
-  scaleEmbedding: true,
-  padId: 0,
+  ...stackDefaults,
 };
 
 /**
@@ -84,70 +50,33 @@ export const DECODER_ONLY_DEFAULTS: DecoderOnlyConfig = {
  * changes an output. Targets start with BOS (the decoder's first input); the loss covers the target only.
  * Parameter names follow Hugging Face OPT (`model.decoder.layers.i.self_attn.q_proj`, `fc1`, ...).
  */
-export class PrefixLm extends Module implements Seq2SeqModel {
+export class PrefixLm extends SelfAttentionStackModel implements Seq2SeqModel {
   readonly architecture = "decoder-only";
-  readonly embed: Embedding;
-  readonly positions: SinusoidalPositions | LearnedPositions;
-  readonly layers: TransformerEncoderLayer[];
-  readonly finalNorm?: Norm;
   readonly lmHead?: Linear;
-  readonly srcVocabSize: number;
-  readonly tgtVocabSize: number;
-  readonly padId: number;
   /** Table row of target id 0: 0 with a shared vocabulary, else srcVocabSize. */
   readonly targetOffset: number;
   /** Source and target share the position table: leave room for at least one target token. */
   readonly maxSourceLength: number;
 
   constructor(readonly config: DecoderOnlyConfig) {
-    super("");
     const c = config;
     if (c.sharedVocabulary && c.srcVocabSize !== c.tgtVocabSize) {
       throw new Error(
         `decoder-only: sharedVocabulary needs srcVocabSize == tgtVocabSize (got ${c.srcVocabSize} and ${c.tgtVocabSize}); use a joint tokenizer or set sharedVocabulary false`,
       );
     }
-    if (!(c.layers >= 1)) throw new Error(`decoder-only: layers must be at least 1, got ${c.layers}`);
-    this.srcVocabSize = c.srcVocabSize;
-    this.tgtVocabSize = c.tgtVocabSize;
-    this.padId = c.padId;
+    const targetOffset = c.sharedVocabulary ? 0 : c.srcVocabSize;
+    const names = { prefix: "model.decoder", finalNorm: "final_layer_norm" };
+    super(c, "decoder-only", targetOffset + c.tgtVocabSize, names);
     this.maxSourceLength = c.maxPositions - 1;
-    this.targetOffset = c.sharedVocabulary ? 0 : c.srcVocabSize;
-    const rows = this.targetOffset + c.tgtVocabSize;
-    this.embed = this.child(
-      new Embedding("model.decoder.embed_tokens", rows, c.dModel, { init: normal(c.dModel ** -0.5) }),
-    );
-    this.positions =
-      c.positions === "learned"
-        ? this.child(new LearnedPositions("model.decoder.embed_positions", c.maxPositions, c.dModel))
-        : new SinusoidalPositions(c.maxPositions, c.dModel);
-    const o: LayerOptions = c;
-    this.layers = Array.from({ length: c.layers }, (_, i) =>
-      this.child(new TransformerEncoderLayer(`model.decoder.layers.${i}`, o)),
-    );
-    if (c.preNorm)
-      this.finalNorm = this.child(new Norm("model.decoder.final_layer_norm", c.dModel, c.norm, c.normEps));
+    this.targetOffset = targetOffset;
     if (!c.tieOutput)
       this.lmHead = this.child(new Linear("lm_head", c.dModel, c.tgtVocabSize, { bias: false }));
-  }
-
-  /** Table rows of token ids [batch, t] (target ids are offset) plus positions [t] or [batch, t] -> [batch, t, d_model]. */
-  embedTokens(s: Scope, rows: Value, positions: Value): Value {
-    const b = s.b;
-    let x = this.embed.forward(s, rows); // [batch, t, d_model]
-    if (this.config.scaleEmbedding) x = b.mul(x, Math.sqrt(this.config.dModel));
-    x = b.add(x, this.positions.forward(s, positions)); // [batch, t, d_model]
-    return s.training ? b.dropout(x, this.config.dropout) : x;
   }
 
   /** Target ids [batch, t] -> their embedding-table rows [batch, t]. */
   targetRows(s: Scope, tgtIds: Value): Value {
     return this.targetOffset ? s.b.add(tgtIds, this.targetOffset) : tgtIds;
-  }
-
-  /** Every layer over x [batch, q, d_model] under `bias`, with optional per-layer caches. */
-  stack(s: Scope, x: Value, bias: Value, past?: readonly KeyValue[]): StackOutput {
-    return selfAttentionStack(s, this.layers, x, bias, past);
   }
 
   /** Final norm and output layer: h [batch, t, d_model] -> logits [batch, t, tgtVocab]. */
@@ -193,18 +122,8 @@ export class PrefixLm extends Module implements Seq2SeqModel {
 
   /** Teacher-forced cross-entropy on the target part only, over src_ids, tgt_in, tgt_out (see IO). */
   trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
-    return (b, params) => {
-      const s = new BoundScope(b, params, options.training ?? true);
-      const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
-      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
-      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
-      const { logits } = this.forward(s, src, tgtIn); // [batch, tgtLen, V]
-      const { loss, count } = b.crossEntropy(logits, tgtOut, {
-        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
-        labelSmoothing: options.labelSmoothing ?? 0,
-      });
-      return { loss, outputs: { tokens: count } };
-    };
+    const logits = (s: Scope, src: Value, tgtIn: Value) => this.forward(s, src, tgtIn).logits; // [batch, tgtLen, V]
+    return teacherForcedLoss(options, this.padId, sourceIds, logits);
   }
 
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {

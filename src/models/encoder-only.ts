@@ -4,19 +4,23 @@
 import { Builder } from "../graph/composites.ts";
 import type { Value } from "../graph/ir.ts";
 import { paddingBias } from "../nn/attention.ts";
-import { normal } from "../nn/init.ts";
-import { Embedding, Linear, Norm, type NormKind } from "../nn/layers.ts";
-import { BoundScope, ConstantScope, Module, type Scope } from "../nn/module.ts";
-import { LearnedPositions, positionIds, SinusoidalPositions } from "../nn/positions.ts";
-import { type Activation, type LayerOptions, TransformerEncoderLayer } from "../nn/transformer-layers.ts";
+import { Linear } from "../nn/layers.ts";
+import { BoundScope, ConstantScope, type Scope } from "../nn/module.ts";
 import type { LossBuilder } from "../train/step-graph.ts";
-import { selfAttentionStack, tokenCounts } from "./self-attention-stack.ts";
+import {
+  SELF_ATTENTION_STACK_DEFAULTS,
+  type SelfAttentionStackConfig,
+  SelfAttentionStackModel,
+  tokenCounts,
+} from "./self-attention-stack.ts";
 import { type InferenceGraphs, IO, type Seq2SeqModel, type TrainingLossOptions } from "./seq2seq.ts";
+import { sourceIds, targetCrossEntropy, targetInputs } from "./target-loss.ts";
 
-export interface EncoderOnlyConfig {
-  srcVocabSize: number;
-  /** Number of labels (the target tokenizer's vocabulary). */
-  tgtVocabSize: number;
+/**
+ * The shared stack options (maxPositions is the longest source; tgtVocabSize is the number of labels, the
+ * target tokenizer's vocabulary) plus the classifier's own.
+ */
+export interface EncoderOnlyConfig extends SelfAttentionStackConfig {
   /**
    * "token": source position i predicts target token i (tagging; |target| must equal |source|, EOS included).
    * "pooled": one label per sequence from the mean of the source's hidden states (target = label + EOS).
@@ -24,49 +28,19 @@ export interface EncoderOnlyConfig {
   head: "token" | "pooled";
   /** The classifier is the embedding table (logits = h Eᵀ, no bias); needs srcVocabSize == tgtVocabSize. */
   tieOutput: boolean;
-  dModel: number;
-  heads: number;
-  ffDim: number;
-  /** 7 layers of 12·d² weights each match the default 3+3-layer Transformer's 84·d² (docs/families.md). */
-  layers: number;
-  activation: Activation;
-  preNorm: boolean;
-  norm: NormKind;
-  normEps: number;
-  bias: boolean;
-  dropout: number;
-  attentionDropout: number;
-  activationDropout: number;
-  positions: "sinusoidal" | "learned";
-  maxPositions: number;
-  /** Multiply embeddings by √d_model (Vaswani et al. §3.4). */
-  scaleEmbedding: boolean;
-  padId: number;
   /** The target id decoding emits once every label is out (past the source, or after the pooled label). */
   eosId: number;
 }
 
+const { srcVocabSize, tgtVocabSize, ...stackDefaults } = SELF_ATTENTION_STACK_DEFAULTS;
+
 export const ENCODER_ONLY_DEFAULTS: EncoderOnlyConfig = {
-  srcVocabSize: 1000,
-  tgtVocabSize: 1000,
+  // The vocabulary and head options first, then the shared ones (the order config files list them in).
+  srcVocabSize,
+  tgtVocabSize,
   head: "token",
   tieOutput: false,
-  dModel: 256,
-  heads: 4,
-  ffDim: 1024,
-  layers: 7,
-  activation: "relu",
-  preNorm: true,
-  norm: "layer",
-  normEps: 1e-5,
-  bias: true,
-  dropout: 0.1,
-  attentionDropout: 0,
-  activationDropout: 0,
-  positions: "sinusoidal",
-  maxPositions: 512,
-  scaleEmbedding: true,
-  padId: 0,
+  ...stackDefaults,
   eosId: 2,
 };
 
@@ -86,21 +60,13 @@ export interface LabelOutput {
  * transduces without generating: decoder step t returns label t's logits, and EOS once the labels run out.
  * Label i belongs to source position i, so it cannot insert or delete tokens (docs/families.md).
  */
-export class TransformerEncoderClassifier extends Module implements Seq2SeqModel {
+export class TransformerEncoderClassifier extends SelfAttentionStackModel implements Seq2SeqModel {
   readonly architecture = "encoder-only";
-  readonly embed: Embedding;
-  readonly positions: SinusoidalPositions | LearnedPositions;
-  readonly layers: TransformerEncoderLayer[];
-  readonly finalNorm?: Norm;
   readonly classifier?: Linear;
-  readonly srcVocabSize: number;
-  readonly tgtVocabSize: number;
-  readonly padId: number;
   /** Every position needs a row of the position table. */
   readonly maxSourceLength: number;
 
   constructor(readonly config: EncoderOnlyConfig) {
-    super("");
     const c = config;
     if (c.eosId < 0 || c.eosId >= c.tgtVocabSize) {
       throw new Error(`encoder-only: eosId ${c.eosId} is not a target id (tgtVocabSize ${c.tgtVocabSize})`);
@@ -110,39 +76,17 @@ export class TransformerEncoderClassifier extends Module implements Seq2SeqModel
         `encoder-only: tieOutput needs srcVocabSize == tgtVocabSize (got ${c.srcVocabSize} and ${c.tgtVocabSize})`,
       );
     }
-    if (!(c.layers >= 1)) throw new Error(`encoder-only: layers must be at least 1, got ${c.layers}`);
+    super(c, "encoder-only", c.srcVocabSize, { prefix: "model.encoder", finalNorm: "layer_norm" });
     this.maxSourceLength = c.maxPositions;
-    this.srcVocabSize = c.srcVocabSize;
-    this.tgtVocabSize = c.tgtVocabSize;
-    this.padId = c.padId;
-    this.embed = this.child(
-      new Embedding("model.encoder.embed_tokens", c.srcVocabSize, c.dModel, {
-        init: normal(c.dModel ** -0.5),
-      }),
-    );
-    this.positions =
-      c.positions === "learned"
-        ? this.child(new LearnedPositions("model.encoder.embed_positions", c.maxPositions, c.dModel))
-        : new SinusoidalPositions(c.maxPositions, c.dModel);
-    const o: LayerOptions = c;
-    this.layers = Array.from({ length: c.layers }, (_, i) =>
-      this.child(new TransformerEncoderLayer(`model.encoder.layers.${i}`, o)),
-    );
-    if (c.preNorm)
-      this.finalNorm = this.child(new Norm("model.encoder.layer_norm", c.dModel, c.norm, c.normEps));
     if (!c.tieOutput) this.classifier = this.child(new Linear("classifier", c.dModel, c.tgtVocabSize));
   }
 
   /** srcIds [batch, src] -> hidden states [batch, src, d_model] and last-layer attention [batch, src, src]. */
   encode(s: Scope, srcIds: Value): { hidden: Value; attention: Value } {
-    const b = s.b;
-    let x = this.embed.forward(s, srcIds); // [batch, src, d_model]
-    if (this.config.scaleEmbedding) x = b.mul(x, Math.sqrt(this.config.dModel));
-    x = b.add(x, this.positions.forward(s, positionIds(s, srcIds, undefined))); // [batch, src, d_model]
-    if (s.training) x = b.dropout(x, this.config.dropout);
-    const out = selfAttentionStack(s, this.layers, x, paddingBias(s, srcIds, this.padId));
+    const x = this.embedTokens(s, srcIds); // [batch, src, d_model]
+    const out = this.stack(s, x, paddingBias(s, srcIds, this.padId));
     const hidden = this.finalNorm ? this.finalNorm.forward(s, out.hidden) : out.hidden; // [batch, src, d_model]
-    return { hidden, attention: b.reduceMean(out.weights, [1], false) }; // attention: [batch, src, src]
+    return { hidden, attention: s.b.reduceMean(out.weights, [1], false) }; // attention: [batch, src, src]
   }
 
   /** The head over the encoder: labels = src ("token") or 1 ("pooled"). */
@@ -186,17 +130,14 @@ export class TransformerEncoderClassifier extends Module implements Seq2SeqModel
   trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
     return (b, params) => {
       const s = new BoundScope(b, params, options.training ?? true);
-      const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
-      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
-      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
+      const src = sourceIds(s);
+      const { tgtIn, tgtOut } = targetInputs(b);
       const { logits } = this.labels(s, src); // [batch, labels, V]
-      const { loss, count } = b.crossEntropy(logits, this.alignedTargets(s, src, tgtOut), {
-        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
-        labelSmoothing: options.labelSmoothing ?? 0,
-      });
+      const targets = this.alignedTargets(s, src, tgtOut); // [batch, labels]
+      const { loss, tokens } = targetCrossEntropy(b, logits, targets, this.padId, options);
       const expected = this.config.head === "token" ? tokenCounts(s, src, this.padId) : b.scalar(2, "int64");
       const differs = b.not(b.equal(tokenCounts(s, tgtIn, this.padId), expected)); // [batch, 1]
-      return { loss, outputs: { tokens: count, misaligned_rows: b.sumAll(b.cast(differs, "float32")) } };
+      return { loss, outputs: { tokens, misaligned_rows: b.sumAll(b.cast(differs, "float32")) } };
     };
   }
 

@@ -2,21 +2,25 @@
 // LSTMs with global attention on the top decoder layer (dot / general / concat scores) and input feeding.
 
 import type { Value } from "../graph/ir.ts";
-import { uniform } from "../nn/init.ts";
-import { Embedding, Linear } from "../nn/layers.ts";
+import { type Embedding, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/module.ts";
 import { LSTM } from "../nn/rnn.ts";
 import { LuongAttention, type LuongScore } from "../nn/rnn-attention.ts";
 import {
   checkPositive,
+  checkTiedOutput,
   familyInit,
   layerStates,
   namedStates,
+  RECURRENT_DEFAULTS,
   type RecurrentConfig,
   type RecurrentEncoding,
   RecurrentSeq2Seq,
   type RecurrentStep,
   type SourceContext,
+  type StepState,
+  stackedRnn,
+  uniformInit,
 } from "./recurrent.ts";
 
 export interface LuongConfig extends RecurrentConfig {
@@ -33,15 +37,8 @@ export interface LuongConfig extends RecurrentConfig {
 }
 
 export const LUONG_DEFAULTS: LuongConfig = {
-  srcVocabSize: 1000,
-  tgtVocabSize: 1000,
-  padId: 0,
-  maxSourceLength: 50,
-  maxTargetLength: 50,
-  lengthBuckets: 2,
+  ...RECURRENT_DEFAULTS,
   dropout: 0.2,
-  tieOutput: false,
-  init: "paper",
   embeddingDim: 256,
   hiddenDim: 256,
   layers: 2,
@@ -74,49 +71,25 @@ export class LuongAttentionalNMT extends RecurrentSeq2Seq {
   constructor(readonly config: LuongConfig) {
     super(config);
     const c = config;
-    checkPositive({
-      embeddingDim: c.embeddingDim,
-      hiddenDim: c.hiddenDim,
-      layers: c.layers,
-      attentionDim: c.attentionDim,
-    });
+    const { embeddingDim: E, hiddenDim: H, attentionDim: A } = c;
+    checkPositive({ embeddingDim: E, hiddenDim: H, layers: c.layers, attentionDim: A });
     if (!SCORES.includes(c.score))
       throw new Error(`model config "score" must be one of ${SCORES.join(", ")}, got "${c.score}"`);
-    if (c.tieOutput && c.hiddenDim !== c.embeddingDim)
-      throw new Error(
-        `model config "tieOutput" needs hiddenDim (${c.hiddenDim}) == embeddingDim (${c.embeddingDim})`,
-      );
-    const E = c.embeddingDim;
-    const H = c.hiddenDim;
-    const u = uniform(0.1);
-    const init = familyInit(c, { embedding: u, linear: () => u, cell: { input: u, recurrent: u, bias: u } });
-    const rnn = (inputSize: number) => ({
-      inputSize,
-      hiddenSize: H,
-      layers: c.layers,
-      dropout: c.dropout,
-      init: init.cell,
-    });
-    const embedding = { init: init.embedding };
-    this.srcEmbed = this.child(new Embedding("encoder.embedding", c.srcVocabSize, E, embedding));
-    this.encoderRnn = this.child(new LSTM("encoder.lstm", rnn(E)));
-    this.tgtEmbed = this.child(new Embedding("decoder.embedding", c.tgtVocabSize, E, embedding));
-    this.decoderRnn = this.child(new LSTM("decoder.lstm", rnn(c.inputFeeding ? E + H : E)));
+    checkTiedOutput(c, "hiddenDim", H);
+    const init = familyInit(c, uniformInit(0.1));
+    this.srcEmbed = this.embedding("encoder", E, init.embedding);
+    this.encoderRnn = this.child(new LSTM("encoder.lstm", stackedRnn(c, E, init.cell)));
+    this.tgtEmbed = this.embedding("decoder", E, init.embedding);
+    this.decoderRnn = this.child(
+      new LSTM("decoder.lstm", stackedRnn(c, c.inputFeeding ? E + H : E, init.cell)),
+    );
     this.attention = this.child(
-      new LuongAttention(
-        "decoder.attention",
-        c.score,
-        H,
-        c.attentionDim,
-        init.linear(H),
-        init.linear(c.attentionDim),
-      ),
+      new LuongAttention("decoder.attention", c.score, H, A, init.linear(H), init.linear(A)),
     );
     this.combine = this.child(
       new Linear("decoder.combine", 2 * H, H, { bias: false, init: init.linear(2 * H) }),
     );
-    if (!c.tieOutput)
-      this.output = this.child(new Linear("decoder.output", H, c.tgtVocabSize, { init: init.linear(H) }));
+    this.output = this.untiedOutput(c, H, init);
   }
 
   /**
@@ -133,18 +106,8 @@ export class LuongAttentionalNMT extends RecurrentSeq2Seq {
     return { memory: { memory, keys }, initialState };
   }
 
-  /** ids [batch, t] -> [batch, t, E] */
-  embedTarget(s: Scope, ids: Value): Value {
-    return this.dropped(s, this.tgtEmbed.forward(s, ids)); // [batch, t, E]
-  }
-
   /** input e(y_{t−1}) [batch, E] -> features h̃_t [batch, H], a_t [batch, srcLen] */
-  decodeStep(
-    s: Scope,
-    input: Value,
-    source: SourceContext,
-    state: Readonly<Record<string, Value>>,
-  ): RecurrentStep {
+  decodeStep(s: Scope, input: Value, source: SourceContext, state: StepState): RecurrentStep {
     const b = s.b;
     const feed = this.config.inputFeeding;
     const x = feed ? b.concat([input, state["attentional"]!], 1) : input; // [batch, E (+ H)]
@@ -164,7 +127,6 @@ export class LuongAttentionalNMT extends RecurrentSeq2Seq {
 
   /** h̃ [batch, t, H] -> logits [batch, t, V] = W_s h̃ (+ b) */
   readout(s: Scope, features: Value): Value {
-    const h = this.dropped(s, features); // [batch, t, H]
-    return this.output ? this.output.forward(s, h) : this.tgtEmbed.project(s, h); // [batch, t, V]
+    return this.outputLogits(s, this.dropped(s, features)); // [batch, t, V]
   }
 }

@@ -2,19 +2,15 @@
 // buckets with shorter batches padded inside the graph, the training loss, and the step-wise decoder contract.
 
 import type { Value } from "../graph/ir.ts";
-import { type Initializer, normal, uniform } from "../nn/init.ts";
-import { BoundScope, Module, type Scope } from "../nn/module.ts";
-import { type CellInit, type RNNState, splitSteps, stackSteps } from "../nn/rnn.ts";
+import { type Initializer, normal, orthogonal, uniform, zeros } from "../nn/init.ts";
+import { Embedding, Linear } from "../nn/layers.ts";
+import { Module, type Scope } from "../nn/module.ts";
+import { type CellInit, type RNNOptions, type RNNState, splitSteps, stackSteps } from "../nn/rnn.ts";
 import { maskBias } from "../nn/rnn-attention.ts";
 import type { LossBuilder } from "../train/step-graph.ts";
 import { padToLength, recurrentInferenceGraphs } from "./recurrent-graphs.ts";
-import {
-  type InferenceGraphs,
-  IO,
-  type LengthBucket,
-  type Seq2SeqModel,
-  type TrainingLossOptions,
-} from "./seq2seq.ts";
+import type { InferenceGraphs, LengthBucket, Seq2SeqModel, TrainingLossOptions } from "./seq2seq.ts";
+import { sourceIds, teacherForcedLoss } from "./target-loss.ts";
 
 /** Options every recurrent family has (each family's config extends this). */
 export interface RecurrentConfig {
@@ -38,6 +34,19 @@ export interface RecurrentConfig {
   init: "paper" | "pytorch";
 }
 
+/** The shared options' defaults: each family spreads these, then overrides or adds its own. */
+export const RECURRENT_DEFAULTS: RecurrentConfig = {
+  srcVocabSize: 1000,
+  tgtVocabSize: 1000,
+  padId: 0,
+  maxSourceLength: 50,
+  maxTargetLength: 50,
+  lengthBuckets: 2,
+  dropout: 0.1,
+  tieOutput: false,
+  init: "paper",
+};
+
 /** The initialisers a family draws from under an init scheme. */
 export interface FamilyInit {
   embedding: Initializer;
@@ -54,6 +63,37 @@ export interface FamilyInit {
 export function familyInit(c: RecurrentConfig, paper: FamilyInit): FamilyInit {
   if (c.init === "paper") return paper;
   return { embedding: normal(1), linear: (fanIn) => uniform(fanIn ** -0.5) };
+}
+
+/** A published initialisation: weights N(0, std²), recurrent weights random orthogonal, biases 0. */
+export function normalOrthogonalInit(std: number): FamilyInit {
+  const n = normal(std);
+  return { embedding: n, linear: () => n, cell: { input: n, recurrent: orthogonal, bias: zeros } };
+}
+
+/** A published initialisation: every parameter U(−limit, limit). */
+export function uniformInit(limit: number): FamilyInit {
+  const u = uniform(limit);
+  return { embedding: u, linear: () => u, cell: { input: u, recurrent: u, bias: u } };
+}
+
+/** A stacked RNN's options: `layers` layers of hiddenDim units over `inputSize` inputs, dropout between layers. */
+export function stackedRnn(
+  c: { hiddenDim: number; layers: number; dropout: number },
+  inputSize: number,
+  init: CellInit | undefined,
+): RNNOptions {
+  return { inputSize, hiddenSize: c.hiddenDim, layers: c.layers, dropout: c.dropout, init };
+}
+
+/** Throws unless an output layer tied to the target embedding gets `key` (its input size) == embeddingDim. */
+export function checkTiedOutput(
+  c: RecurrentConfig & { embeddingDim: number },
+  key: string,
+  size: number,
+): void {
+  if (c.tieOutput && size !== c.embeddingDim)
+    throw new Error(`model config "tieOutput" needs ${key} (${size}) == embeddingDim (${c.embeddingDim})`);
 }
 
 /** Throws, naming the key, unless every value is a positive integer. */
@@ -120,18 +160,21 @@ export interface SourceContext {
   readonly bias: Value;
 }
 
+/** Decoder state by name, each [batch, D] (see RecurrentEncoding.initialState). */
+export type StepState = Readonly<Record<string, Value>>;
+
 export interface RecurrentStep {
   /** What the readout turns into logits: [batch, F]. */
   readonly features: Value;
   /** Attention weights [batch, srcLen] (families with attention). */
   readonly attention?: Value;
-  readonly state: Readonly<Record<string, Value>>;
+  readonly state: StepState;
 }
 
 /**
- * An RNN encoder–decoder. Families implement encode / embedTarget / decodeStep / readout; training unrolls
- * decodeStep over the target (or overrides teacherForced with a faster whole-sequence form), inference
- * runs the same decodeStep once per token with the state in cache slots.
+ * An RNN encoder–decoder. Families implement encode / decodeStep / readout and name their target embedding
+ * (tgtEmbed) and output layer; training unrolls decodeStep over the target (or overrides teacherForced with a
+ * faster whole-sequence form), inference runs the same decodeStep once per token with the state in cache slots.
  */
 export abstract class RecurrentSeq2Seq extends Module implements Seq2SeqModel {
   abstract readonly architecture: string;
@@ -142,6 +185,9 @@ export abstract class RecurrentSeq2Seq extends Module implements Seq2SeqModel {
   readonly maxTargetLength: number;
   readonly lengthBuckets: readonly LengthBucket[];
   readonly dropout: number;
+  abstract readonly tgtEmbed: Embedding;
+  /** The output layer (absent when tied to the target embedding). */
+  abstract readonly output?: Linear;
 
   constructor(c: RecurrentConfig) {
     super("");
@@ -157,21 +203,36 @@ export abstract class RecurrentSeq2Seq extends Module implements Seq2SeqModel {
 
   /** src: [batch, S] padded ids; mask: bool [batch, S], true at tokens. */
   abstract encode(s: Scope, src: Value, mask: Value): RecurrentEncoding;
-  /** Target embeddings (dropout applied in training): ids [batch, t] -> [batch, t, E]. */
-  abstract embedTarget(s: Scope, ids: Value): Value;
   /** One decoder step: the previous token's embedding [batch, E] and the previous state by name. */
-  abstract decodeStep(
-    s: Scope,
-    input: Value,
-    source: SourceContext,
-    state: Readonly<Record<string, Value>>,
-  ): RecurrentStep;
+  abstract decodeStep(s: Scope, input: Value, source: SourceContext, state: StepState): RecurrentStep;
   /** features [batch, t, F] -> logits [batch, t, V] */
   abstract readout(s: Scope, features: Value): Value;
+
+  /** The source ("encoder") or target ("decoder") embedding table `${side}.embedding` of `dim` columns. */
+  protected embedding(side: "encoder" | "decoder", dim: number, init: Initializer): Embedding {
+    const rows = side === "encoder" ? this.srcVocabSize : this.tgtVocabSize;
+    return this.child(new Embedding(`${side}.embedding`, rows, dim, { init }));
+  }
+
+  /** The output layer `decoder.output` over features of `size`, or none when tied to the target embedding. */
+  protected untiedOutput(c: RecurrentConfig, size: number, init: FamilyInit): Linear | undefined {
+    if (c.tieOutput) return undefined;
+    return this.child(new Linear("decoder.output", size, c.tgtVocabSize, { init: init.linear(size) }));
+  }
 
   /** Dropout with the config's rate in training graphs; identity otherwise. */
   protected dropped(s: Scope, x: Value): Value {
     return s.training ? s.b.dropout(x, this.dropout) : x;
+  }
+
+  /** Target embeddings (dropout applied in training): ids [batch, t] -> [batch, t, E]. */
+  embedTarget(s: Scope, ids: Value): Value {
+    return this.dropped(s, this.tgtEmbed.forward(s, ids)); // [batch, t, E]
+  }
+
+  /** h [batch, t, D] -> logits [batch, t, V]: the output layer, or the target embedding's transpose when tied. */
+  protected outputLogits(s: Scope, h: Value): Value {
+    return this.output ? this.output.forward(s, h) : this.tgtEmbed.project(s, h); // [batch, t, V]
   }
 
   /** Readout features of every target position: src [batch, S], mask [batch, S], tgtIn [batch, T] -> [batch, T, F]. */
@@ -205,18 +266,8 @@ export abstract class RecurrentSeq2Seq extends Module implements Seq2SeqModel {
     const positive = (n: number) => Number.isInteger(n) && n >= 1;
     if (!positive(bucket.srcLen) || !positive(bucket.tgtLen))
       throw new Error(`length bucket needs positive integer lengths, got ${JSON.stringify(bucket)}`);
-    return (b, params) => {
-      const s = new BoundScope(b, params, options.training ?? true);
-      const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
-      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
-      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
-      const logits = this.logits(s, src, tgtIn, bucket); // [batch, tgtLen, V]
-      const { loss, count } = b.crossEntropy(logits, tgtOut, {
-        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
-        labelSmoothing: options.labelSmoothing ?? 0,
-      });
-      return { loss, outputs: { tokens: count } };
-    };
+    const logits = (s: Scope, src: Value, tgtIn: Value) => this.logits(s, src, tgtIn, bucket); // [batch, tgtLen, V]
+    return teacherForcedLoss(options, this.padId, sourceIds, logits);
   }
 
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {

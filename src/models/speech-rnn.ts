@@ -5,7 +5,7 @@
 import type { Value } from "../graph/ir.ts";
 import { Conv1d } from "../nn/conv.ts";
 import { Embedding, Linear } from "../nn/layers.ts";
-import { BoundScope, Module, type Scope } from "../nn/module.ts";
+import { Module, type Scope } from "../nn/module.ts";
 import { MaxoutReadout } from "../nn/readout.ts";
 import { GRU } from "../nn/rnn.ts";
 import type { LossBuilder } from "../train/step-graph.ts";
@@ -19,6 +19,7 @@ import {
   type TrainingLossOptions,
 } from "./seq2seq.ts";
 import { speechRnnInferenceGraphs } from "./speech-rnn-graphs.ts";
+import { teacherForcedLoss } from "./target-loss.ts";
 
 export interface SpeechGruConfig {
   vocabSize: number;
@@ -196,17 +197,9 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
   /** Cross-entropy over input_features, tgt_in, tgt_out, unrolled to `options.bucket` (default the longest). */
   trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
     const bucket = options.bucket ?? this.lengthBuckets.at(-1)!;
-    return (b, params) => {
-      const s = new BoundScope(b, params, options.training ?? true);
-      const features = b.input(IO.features, "float32", ["batch", this.featureSize, "frames"]);
-      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
-      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
-      const { loss, count } = b.crossEntropy(this.logits(s, features, tgtIn, bucket), tgtOut, {
-        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
-        labelSmoothing: options.labelSmoothing ?? 0,
-      });
-      return { loss, outputs: { tokens: count } };
-    };
+    const features = (s: Scope) => s.b.input(IO.features, "float32", ["batch", this.featureSize, "frames"]);
+    const logits = (s: Scope, f: Value, tgtIn: Value) => this.logits(s, f, tgtIn, bucket); // [batch, tgtLen, V]
+    return teacherForcedLoss(options, this.padId, features, logits);
   }
 
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {

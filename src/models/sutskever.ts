@@ -2,20 +2,24 @@
 // (reversed) source into its final states, which start a second deep LSTM that writes the target.
 
 import type { Value } from "../graph/ir.ts";
-import { uniform } from "../nn/init.ts";
-import { Embedding, Linear } from "../nn/layers.ts";
+import type { Embedding, Linear } from "../nn/layers.ts";
 import type { Scope } from "../nn/module.ts";
 import { LSTM } from "../nn/rnn.ts";
 import {
   checkPositive,
+  checkTiedOutput,
   familyInit,
   layerStates,
   namedStates,
+  RECURRENT_DEFAULTS,
   type RecurrentConfig,
   type RecurrentEncoding,
   RecurrentSeq2Seq,
   type RecurrentStep,
   type SourceContext,
+  type StepState,
+  stackedRnn,
+  uniformInit,
 } from "./recurrent.ts";
 
 export interface SutskeverConfig extends RecurrentConfig {
@@ -28,15 +32,7 @@ export interface SutskeverConfig extends RecurrentConfig {
 }
 
 export const SUTSKEVER_DEFAULTS: SutskeverConfig = {
-  srcVocabSize: 1000,
-  tgtVocabSize: 1000,
-  padId: 0,
-  maxSourceLength: 50,
-  maxTargetLength: 50,
-  lengthBuckets: 2,
-  dropout: 0.1,
-  tieOutput: false,
-  init: "paper",
+  ...RECURRENT_DEFAULTS,
   embeddingDim: 256,
   hiddenDim: 512,
   layers: 2,
@@ -61,29 +57,15 @@ export class SutskeverLSTM extends RecurrentSeq2Seq {
   constructor(readonly config: SutskeverConfig) {
     super(config);
     const c = config;
-    checkPositive({ embeddingDim: c.embeddingDim, hiddenDim: c.hiddenDim, layers: c.layers });
-    if (c.tieOutput && c.hiddenDim !== c.embeddingDim)
-      throw new Error(
-        `model config "tieOutput" needs hiddenDim (${c.hiddenDim}) == embeddingDim (${c.embeddingDim})`,
-      );
-    const u = uniform(0.08);
-    const init = familyInit(c, { embedding: u, linear: () => u, cell: { input: u, recurrent: u, bias: u } });
-    const rnn = (inputSize: number) => ({
-      inputSize,
-      hiddenSize: c.hiddenDim,
-      layers: c.layers,
-      dropout: c.dropout,
-      init: init.cell,
-    });
-    const embedding = { init: init.embedding };
-    this.srcEmbed = this.child(new Embedding("encoder.embedding", c.srcVocabSize, c.embeddingDim, embedding));
-    this.encoderRnn = this.child(new LSTM("encoder.lstm", rnn(c.embeddingDim)));
-    this.tgtEmbed = this.child(new Embedding("decoder.embedding", c.tgtVocabSize, c.embeddingDim, embedding));
-    this.decoderRnn = this.child(new LSTM("decoder.lstm", rnn(c.embeddingDim)));
-    if (!c.tieOutput)
-      this.output = this.child(
-        new Linear("decoder.output", c.hiddenDim, c.tgtVocabSize, { init: init.linear(c.hiddenDim) }),
-      );
+    const { embeddingDim: E, hiddenDim: H } = c;
+    checkPositive({ embeddingDim: E, hiddenDim: H, layers: c.layers });
+    checkTiedOutput(c, "hiddenDim", H);
+    const init = familyInit(c, uniformInit(0.08));
+    this.srcEmbed = this.embedding("encoder", E, init.embedding);
+    this.encoderRnn = this.child(new LSTM("encoder.lstm", stackedRnn(c, E, init.cell)));
+    this.tgtEmbed = this.embedding("decoder", E, init.embedding);
+    this.decoderRnn = this.child(new LSTM("decoder.lstm", stackedRnn(c, E, init.cell)));
+    this.output = this.untiedOutput(c, H, init);
   }
 
   /** src [batch, S], mask [batch, S] -> no memory; initial state h_k, c_k [batch, H] per layer. */
@@ -96,18 +78,8 @@ export class SutskeverLSTM extends RecurrentSeq2Seq {
     return { memory: {}, initialState: namedStates(final) };
   }
 
-  /** ids [batch, t] -> [batch, t, E] */
-  embedTarget(s: Scope, ids: Value): Value {
-    return this.dropped(s, this.tgtEmbed.forward(s, ids)); // [batch, t, E]
-  }
-
   /** input [batch, E] -> features: the top layer's h_t [batch, H]. */
-  decodeStep(
-    s: Scope,
-    input: Value,
-    _source: SourceContext,
-    state: Readonly<Record<string, Value>>,
-  ): RecurrentStep {
+  decodeStep(s: Scope, input: Value, _source: SourceContext, state: StepState): RecurrentStep {
     const r = this.decoderRnn.step(s, input, layerStates(state, this.config.layers)); // h_t [batch, H]
     return { features: r.output, state: namedStates(r.states) };
   }
@@ -122,7 +94,6 @@ export class SutskeverLSTM extends RecurrentSeq2Seq {
 
   /** h [batch, t, H] -> logits [batch, t, V] = W h (+ b) */
   readout(s: Scope, features: Value): Value {
-    const h = this.dropped(s, features); // [batch, t, H]
-    return this.output ? this.output.forward(s, h) : this.tgtEmbed.project(s, h); // [batch, t, V]
+    return this.outputLogits(s, this.dropped(s, features)); // [batch, t, V]
   }
 }

@@ -3,17 +3,11 @@
 // decoder step extends the self-attention key/value cache.
 
 import { Builder } from "../graph/composites.ts";
-import type { Graph, Value } from "../graph/ir.ts";
+import type { Graph } from "../graph/ir.ts";
 import { ConstantScope } from "../nn/module.ts";
-import { type CacheSlot, type InferenceGraphs, IO } from "./seq2seq.ts";
+import { buildDecoderStep, keyValueInputs, keyValueOutputs, selfAttentionCache } from "./key-value-io.ts";
+import { type InferenceGraphs, IO } from "./seq2seq.ts";
 import type { Transformer } from "./transformer.ts";
-
-const crossKey = (i: number) => `cross_key_${i}`;
-const crossValue = (i: number) => `cross_value_${i}`;
-const pastKey = (i: number) => `past_key_${i}`;
-const pastValue = (i: number) => `past_value_${i}`;
-const presentKey = (i: number) => `present_key_${i}`;
-const presentValue = (i: number) => `present_value_${i}`;
 
 /**
  * Encoder: src_ids [batch, srcLen] -> cross_key_i / cross_value_i [batch, heads, srcLen, d_head].
@@ -25,19 +19,13 @@ export function transformerInferenceGraphs(
   model: Transformer,
   weights: ReadonlyMap<string, Float32Array>,
 ): InferenceGraphs {
-  const c = model.config;
-  const headDim = model.headDim;
-  const layers = model.decoderLayers.map((_, i) => i);
+  const layers = model.decoderLayers.length;
+  const kvShape = (len: string) => ["batch", model.config.heads, len, model.headDim] as const;
 
   const eb = new Builder();
   const es = new ConstantScope(eb, weights);
   const src = eb.input(IO.src, "int64", ["batch", "srcLen"]);
-  const cross = model.crossKeyValues(es, model.encode(es, src));
-  const encoderOutputs: Record<string, Value> = {};
-  for (const i of layers) {
-    encoderOutputs[crossKey(i)] = cross[i]!.key;
-    encoderOutputs[crossValue(i)] = cross[i]!.value;
-  }
+  const encoderOutputs = keyValueOutputs("cross", model.crossKeyValues(es, model.encode(es, src)));
   const encoder = eb.build("encoder", encoderOutputs);
 
   const b = new Builder();
@@ -45,41 +33,12 @@ export function transformerInferenceGraphs(
   const tgt = b.input(IO.tgt, "int64", ["batch", "t"]);
   const stepSrc = b.input(IO.src, "int64", ["batch", "srcLen"]);
   const pastLength = b.input(IO.pastLength, "int64", [1]);
-  const kvShape = (len: string) => ["batch", c.heads, len, headDim] as const;
-  const crossIn = layers.map((i) => ({
-    key: b.input(crossKey(i), "float32", kvShape("srcLen")),
-    value: b.input(crossValue(i), "float32", kvShape("srcLen")),
-  }));
-  const past = layers.map((i) => ({
-    key: b.input(pastKey(i), "float32", kvShape("past")),
-    value: b.input(pastValue(i), "float32", kvShape("past")),
-  }));
+  const cross = keyValueInputs(b, "cross", layers, kvShape("srcLen"));
+  const past = keyValueInputs(b, "past", layers, kvShape("past"));
   const memoryBias = model.sourceBias(s, stepSrc); // [batch, 1, 1, srcLen]
-  const out = model.decode(s, tgt, undefined, memoryBias, { length: pastLength, keyValues: past }, crossIn);
-  const stepOutputs: Record<string, Value> = {
-    [IO.logits]: out.logits,
-    [IO.crossAttention]: out.crossAttention,
-  };
-  out.selfKeyValues.forEach((kv, i) => {
-    stepOutputs[presentKey(i)] = kv.key;
-    stepOutputs[presentValue(i)] = kv.value;
-  });
-  const decoderStep = b.build("decoder_step", stepOutputs);
-
-  const cache: CacheSlot[] = layers.flatMap((i) => [
-    {
-      input: pastKey(i),
-      output: presentKey(i),
-      shape: kvShape("past"),
-      init: { kind: "empty", axis: 2 },
-    } as const,
-    {
-      input: pastValue(i),
-      output: presentValue(i),
-      shape: kvShape("past"),
-      init: { kind: "empty", axis: 2 },
-    } as const,
-  ]);
+  const out = model.decode(s, tgt, undefined, memoryBias, { length: pastLength, keyValues: past }, cross);
+  const decoderStep = buildDecoderStep(b, { ...out, keyValues: out.selfKeyValues });
+  const cache = selfAttentionCache(layers, kvShape("past"));
   return { encoder, encoderOutputs: Object.keys(encoderOutputs), decoderStep, cache };
 }
 

@@ -2,17 +2,11 @@
 // projects every decoder layer's cross-attention keys/values once; the decoder step extends the self-attention cache.
 
 import { Builder } from "../graph/composites.ts";
-import type { Graph, Value } from "../graph/ir.ts";
+import type { Graph } from "../graph/ir.ts";
 import { ConstantScope } from "../nn/module.ts";
-import { type CacheSlot, type InferenceGraphs, IO } from "./seq2seq.ts";
+import { buildDecoderStep, keyValueInputs, keyValueOutputs, selfAttentionCache } from "./key-value-io.ts";
+import { type InferenceGraphs, IO } from "./seq2seq.ts";
 import type { Whisper } from "./whisper.ts";
-
-const crossKey = (i: number) => `cross_key_${i}`;
-const crossValue = (i: number) => `cross_value_${i}`;
-const pastKey = (i: number) => `past_key_${i}`;
-const pastValue = (i: number) => `past_value_${i}`;
-const presentKey = (i: number) => `present_key_${i}`;
-const presentValue = (i: number) => `present_value_${i}`;
 
 /**
  * Encoder: input_features [batch, nMels, frames] -> cross_key_i / cross_value_i [batch, heads, positions, d_head].
@@ -24,54 +18,24 @@ export function whisperInferenceGraphs(
   weights: ReadonlyMap<string, Float32Array>,
 ): InferenceGraphs {
   const c = model.config;
-  const headDim = c.dModel / c.heads;
-  const layers = model.decoderLayers.map((_, i) => i);
+  const layers = model.decoderLayers.length;
+  const kvShape = (len: string) => ["batch", c.heads, len, c.dModel / c.heads] as const;
 
   const eb = new Builder();
   const es = new ConstantScope(eb, weights);
-  const cross = model.crossKeyValues(es, model.encode(es, model.featuresInput(es)));
-  const encoderOutputs: Record<string, Value> = {};
-  for (const i of layers) {
-    encoderOutputs[crossKey(i)] = cross[i]!.key;
-    encoderOutputs[crossValue(i)] = cross[i]!.value;
-  }
+  const memory = model.encode(es, model.featuresInput(es)); // [batch, positions, d_model]
+  const encoderOutputs = keyValueOutputs("cross", model.crossKeyValues(es, memory));
   const encoder = eb.build("encoder", encoderOutputs);
 
   const b = new Builder();
   const s = new ConstantScope(b, weights);
   const tgt = b.input(IO.tgt, "int64", ["batch", "t"]);
   const pastLength = b.input(IO.pastLength, "int64", [1]);
-  const kvShape = (len: string) => ["batch", c.heads, len, headDim] as const;
-  const crossIn = layers.map((i) => ({
-    key: b.input(crossKey(i), "float32", kvShape("positions")),
-    value: b.input(crossValue(i), "float32", kvShape("positions")),
-  }));
-  const past = layers.map((i) => ({
-    key: b.input(pastKey(i), "float32", kvShape("past")),
-    value: b.input(pastValue(i), "float32", kvShape("past")),
-  }));
-  const out = model.decode(s, tgt, undefined, { length: pastLength, keyValues: past }, crossIn);
-  const stepOutputs: Record<string, Value> = {
-    [IO.logits]: out.logits,
-    [IO.crossAttention]: out.crossAttention,
-  };
-  out.selfKeyValues.forEach((kv, i) => {
-    stepOutputs[presentKey(i)] = kv.key;
-    stepOutputs[presentValue(i)] = kv.value;
-  });
-  const decoderStep = b.build("decoder_step", stepOutputs);
-
-  const cache: CacheSlot[] = layers.flatMap((i) =>
-    [
-      [pastKey(i), presentKey(i)],
-      [pastValue(i), presentValue(i)],
-    ].map(([input, output]) => ({
-      input: input!,
-      output: output!,
-      shape: kvShape("past"),
-      init: { kind: "empty", axis: 2 } as const,
-    })),
-  );
+  const cross = keyValueInputs(b, "cross", layers, kvShape("positions"));
+  const past = keyValueInputs(b, "past", layers, kvShape("past"));
+  const out = model.decode(s, tgt, undefined, { length: pastLength, keyValues: past }, cross);
+  const decoderStep = buildDecoderStep(b, { ...out, keyValues: out.selfKeyValues });
+  const cache = selfAttentionCache(layers, kvShape("past"));
   return { encoder, encoderOutputs: Object.keys(encoderOutputs), decoderStep, cache };
 }
 

@@ -7,16 +7,18 @@ import { causalBias } from "../nn/attention.ts";
 import { Conv1d } from "../nn/conv.ts";
 import { normal, sinusoids } from "../nn/init.ts";
 import { Embedding, Norm } from "../nn/layers.ts";
-import { BoundScope, Module, type Parameter, type Scope } from "../nn/module.ts";
+import { Module, type Parameter, type Scope } from "../nn/module.ts";
 import { LearnedPositions, positionIds } from "../nn/positions.ts";
 import {
   type Activation,
+  decoderStack,
   type LayerOptions,
   TransformerDecoderLayer,
   TransformerEncoderLayer,
 } from "../nn/transformer-layers.ts";
 import type { LossBuilder } from "../train/step-graph.ts";
 import { type InferenceGraphs, IO, type Seq2SeqModel, type TrainingLossOptions } from "./seq2seq.ts";
+import { teacherForcedLoss } from "./target-loss.ts";
 import type { DecoderOutput } from "./transformer.ts";
 import { whisperInferenceGraphs } from "./whisper-graphs.ts";
 
@@ -193,21 +195,11 @@ export class Whisper extends Module implements Seq2SeqModel {
     const selfBias = causalBias(s, tgtIds, past?.length); // [1, 1, t, past + t]
     const tokens = this.embedTokens.forward(s, tgtIds); // [batch, t, d_model]
     const positions = this.decoderPositions.forward(s, positionIds(s, tgtIds, past?.length)); // [t, d_model]
-    let h = this.dropped(s, b.add(tokens, positions)); // [batch, t, d_model]
-    const selfKeyValues: Array<{ key: Value; value: Value }> = [];
-    let crossWeights: Value | undefined;
-    this.decoderLayers.forEach((layer, i) => {
-      const r = layer.forward(s, h, memory, selfBias, undefined, {
-        past: past?.keyValues[i],
-        cross: cross?.[i],
-      });
-      h = r.output;
-      selfKeyValues.push(r.selfKeyValue);
-      crossWeights = r.crossWeights;
-    });
-    const logits = this.embedTokens.project(s, this.decoderNorm.forward(s, h)); // [batch, t, V]
-    const crossAttention = b.reduceMean(crossWeights!, [1], false); // [batch, t, positions]
-    return { logits, selfKeyValues, crossAttention };
+    const x = this.dropped(s, b.add(tokens, positions)); // [batch, t, d_model]
+    const out = decoderStack(s, this.decoderLayers, x, memory, selfBias, undefined, past?.keyValues, cross);
+    const logits = this.embedTokens.project(s, this.decoderNorm.forward(s, out.output)); // [batch, t, V]
+    const crossAttention = b.reduceMean(out.crossWeights, [1], false); // [batch, t, positions]
+    return { logits, selfKeyValues: out.selfKeyValues, crossAttention };
   }
 
   /** The encoder's input: input_features [batch, nMels, frames] float32. */
@@ -217,18 +209,8 @@ export class Whisper extends Module implements Seq2SeqModel {
 
   /** Teacher-forced cross-entropy over input_features, tgt_in and tgt_out (see IO). */
   trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
-    return (b, params) => {
-      const s = new BoundScope(b, params, options.training ?? true);
-      const features = this.featuresInput(s);
-      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
-      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
-      const { logits } = this.decode(s, tgtIn, this.encode(s, features)); // [batch, tgtLen, V]
-      const { loss, count } = b.crossEntropy(logits, tgtOut, {
-        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
-        labelSmoothing: options.labelSmoothing ?? 0,
-      });
-      return { loss, outputs: { tokens: count } };
-    };
+    const logits = (s: Scope, f: Value, tgtIn: Value) => this.decode(s, tgtIn, this.encode(s, f)).logits; // [batch, tgtLen, V]
+    return teacherForcedLoss(options, this.padId, (s) => this.featuresInput(s), logits);
   }
 
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {

@@ -5,9 +5,9 @@ import { Seq2SeqRunner } from "../../src/decode/runner.ts";
 import type { StepModel, StepResult } from "../../src/decode/search.ts";
 import { saveModelFolder } from "../../src/models/folder.ts";
 import type { ModelConfig } from "../../src/models/registry.ts";
-import { TRANSFORMER_DEFAULTS, Transformer, type TransformerConfig } from "../../src/models/transformer.ts";
-import { initialize } from "../../src/nn/init.ts";
+import type { TransformerConfig } from "../../src/models/transformer.ts";
 import { trainCharTokenizer } from "../../src/tokenize/index.ts";
+import { tinyTransformer } from "../helpers/model-checks.ts";
 
 export const PAD = 0;
 export const BOS = 1;
@@ -73,35 +73,10 @@ export const GREEDY_TRAP: ToyDistribution = (_sentence, prefix) => {
   return { [EOS]: 1 };
 };
 
-const TINY: Partial<TransformerConfig> = {
-  srcVocabSize: 20,
-  tgtVocabSize: 20,
-  dModel: 16,
-  heads: 2,
-  ffDim: 32,
-  encoderLayers: 2,
-  decoderLayers: 2,
-  maxPositions: 32,
-  dropout: 0,
-};
-
-/** Seeded weights with non-trivial norms and biases (as in test/models/transformer.test.ts). */
-function tinyWeights(model: Transformer, seed: number): Map<string, Float32Array> {
-  const weights = new Map<string, Float32Array>();
-  for (const p of model.parameters()) {
-    const init =
-      p.init.kind === "zeros" || p.init.kind === "ones" ? { kind: "normal" as const, std: 0.3 } : p.init;
-    const data = initialize(init, p.shape, seed, p.name);
-    if (p.init.kind === "ones") for (let i = 0; i < data.length; i++) data[i]! += 1;
-    weights.set(p.name, data);
-  }
-  return weights;
-}
-
 /** A tiny random-weight Transformer (vocabulary 20) and a runner over it. */
 export async function tinyRunner(seed = 5): Promise<Seq2SeqRunner> {
-  const model = new Transformer({ ...TRANSFORMER_DEFAULTS, ...TINY });
-  return Seq2SeqRunner.create(model, tinyWeights(model, seed));
+  const { model, weights } = tinyTransformer({}, seed);
+  return Seq2SeqRunner.create(model, weights);
 }
 
 /** Saves a tiny random-weight Transformer with character tokenizers (letters a-h and space) in `dir`. */
@@ -111,19 +86,14 @@ export async function saveTinyModelFolder(
 ): Promise<void> {
   const source = trainCharTokenizer(["abcdefgh "]);
   const target = trainCharTokenizer(["abcdefgh "]);
-  const config: TransformerConfig = {
-    ...TRANSFORMER_DEFAULTS,
-    ...TINY,
-    shareEmbeddings: false,
-    srcVocabSize: source.vocabSize,
-    tgtVocabSize: target.vocabSize,
-    ...overrides,
-  };
-  const model = new Transformer(config);
+  const { model, weights } = tinyTransformer(
+    { shareEmbeddings: false, srcVocabSize: source.vocabSize, tgtVocabSize: target.vocabSize, ...overrides },
+    7,
+  );
   await saveModelFolder(dir, {
-    config: { architecture: "transformer", ...config } as ModelConfig,
+    config: { architecture: "transformer", ...model.config } as ModelConfig,
     model,
-    weights: tinyWeights(model, 7),
+    weights,
     tokenizers: { source, target, joint: false },
   });
 }

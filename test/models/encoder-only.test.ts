@@ -3,9 +3,6 @@
 // learns same-length transduction (reverse) and a sequence label through the real training step.
 
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { greedyDecode } from "../../src/decode/greedy.ts";
 import { Seq2SeqRunner } from "../../src/decode/runner.ts";
@@ -16,59 +13,34 @@ import {
   type EncoderOnlyConfig,
   TransformerEncoderClassifier,
 } from "../../src/models/encoder-only.ts";
-import { loadModelFolder, saveModelFolder } from "../../src/models/folder.ts";
 import { buildModel, type ModelConfig } from "../../src/models/registry.ts";
 import { IO } from "../../src/models/seq2seq.ts";
-import { initialize } from "../../src/nn/init.ts";
 import { ConstantScope } from "../../src/nn/module.ts";
 import { OrtSession } from "../../src/runtime/ort.ts";
-import { trainCharTokenizer } from "../../src/tokenize/index.ts";
 import { SPECIAL_IDS } from "../../src/tokenize/tokenizer.ts";
-import { jointPair } from "../../src/tokenize/tokenizer-pair.ts";
-import { buildLossGraph, flatLayout } from "../../src/train/step-graph.ts";
-import { batchFeeds, greedyExactMatch, type IdPair, toyTask, trainOnPairs } from "../helpers/toy-seq2seq.ts";
+import {
+  assertFolderRoundTrip,
+  assertLearns,
+  evaluationLoss,
+  floats,
+  LEARNER_SIZES,
+  logSoftmax,
+  maxAbsDiff,
+  TINY_ATTENTION,
+  withSeededWeights,
+} from "../helpers/model-checks.ts";
+import { type IdPair, toyTask } from "../helpers/toy-seq2seq.ts";
 
-function tinyModel(overrides: Partial<EncoderOnlyConfig> = {}): {
-  model: TransformerEncoderClassifier;
-  weights: Map<string, Float32Array>;
-} {
-  const model = new TransformerEncoderClassifier({
-    ...ENCODER_ONLY_DEFAULTS,
-    srcVocabSize: 20,
-    tgtVocabSize: 15,
-    dModel: 16,
-    heads: 2,
-    ffDim: 32,
-    layers: 2,
-    maxPositions: 32,
-    dropout: 0,
-    ...overrides,
-  });
-  const weights = new Map<string, Float32Array>();
-  for (const p of model.parameters()) {
-    const init =
-      p.init.kind === "zeros" || p.init.kind === "ones" ? { kind: "normal" as const, std: 0.3 } : p.init;
-    const data = initialize(init, p.shape, 5, p.name);
-    if (p.init.kind === "ones") for (let i = 0; i < data.length; i++) data[i]! += 1;
-    weights.set(p.name, data);
-  }
-  return { model, weights };
-}
-
-const floats = (t: HostTensor) => t.data as Float32Array;
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-function logSoftmax(row: Float32Array): number[] {
-  const max = Math.max(...row);
-  const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
-  return Array.from(row, (x) => x - lse);
-}
+const tinyModel = (overrides: Partial<EncoderOnlyConfig> = {}) =>
+  withSeededWeights(
+    new TransformerEncoderClassifier({
+      ...ENCODER_ONLY_DEFAULTS,
+      ...TINY_ATTENTION,
+      tgtVocabSize: 15,
+      layers: 2,
+      ...overrides,
+    }),
+  );
 
 /** The head's logits [batch, labels, V] straight from the encoder (the reference for decoder steps). */
 async function labelLogits(
@@ -139,30 +111,19 @@ test("source padding never changes an output (labels, steps, training loss)", as
   const long = await labelLogits(model, weights, int64([5, 6, 7, 2, 0, 0], [1, 6]));
   assert.ok(maxAbsDiff(short, long.subarray(0, 4 * V)) < 1e-5);
 
-  const layout = flatLayout(model.parameters());
-  const session = await OrtSession.create(buildLossGraph(layout, model.trainingLoss({ training: false })));
-  const params = new Float32Array(layout.total);
-  for (const slot of layout.slots) params.set(weights.get(slot.name)!, slot.offset);
-  const run = async (pairs: IdPair[]) =>
-    session.run({ params: { dtype: "float32", dims: [layout.total], data: params }, ...batchFeeds(pairs) });
-  const loss = async (pairs: IdPair[]) => floats((await run(pairs))["loss"]!)[0]!;
+  const { run, loss, release } = await evaluationLoss(model, weights);
   const pair = { src: [5, 6, 7, 2], tgt: [8, 9, 10, 2] };
   const other = { src: [11, 12, 13, 14, 5, 2], tgt: [8, 8, 8, 8, 8, 2] };
   const both = await loss([pair, other]);
   const expected = (4 * (await loss([pair])) + 6 * (await loss([other]))) / 10;
   assert.ok(Math.abs(both - expected) < 1e-5, `${both} vs ${expected}`);
   assert.equal(floats((await run([pair, other]))["misaligned_rows"]!)[0], 0);
-  await session.release();
+  await release();
 });
 
 test("targets are aligned to source positions: mismatched lengths are counted, extra targets dropped", async () => {
   const { model, weights } = tinyModel();
-  const layout = flatLayout(model.parameters());
-  const session = await OrtSession.create(buildLossGraph(layout, model.trainingLoss({ training: false })));
-  const params = new Float32Array(layout.total);
-  for (const slot of layout.slots) params.set(weights.get(slot.name)!, slot.offset);
-  const run = async (pairs: IdPair[]) =>
-    session.run({ params: { dtype: "float32", dims: [layout.total], data: params }, ...batchFeeds(pairs) });
+  const { run, release } = await evaluationLoss(model, weights);
   const longer = await run([{ src: [5, 6, 2], tgt: [7, 8, 9, 10, 2] }]);
   const cut = await run([{ src: [5, 6, 2], tgt: [7, 8, 9] }]);
   assert.equal(floats(longer["misaligned_rows"]!)[0], 1);
@@ -171,7 +132,7 @@ test("targets are aligned to source positions: mismatched lengths are counted, e
   const shorter = await run([{ src: [5, 6, 7, 8, 2], tgt: [7, 2] }]);
   assert.equal(floats(shorter["misaligned_rows"]!)[0], 1);
   assert.equal(floats(shorter["tokens"]!)[0], 2, "source positions past the target are not trained");
-  await session.release();
+  await release();
 });
 
 test("decoding never outputs more labels than source tokens", async () => {
@@ -195,20 +156,10 @@ test("config -> model folder -> model round trip is exact", async () => {
     layers: 2,
     head: "pooled",
   };
-  const model = buildModel(config);
+  const { model, loaded } = await assertFolderRoundTrip(config, 1);
   assert.ok(model instanceof TransformerEncoderClassifier);
-  const weights = new Map(
-    model.parameters().map((p) => [p.name, initialize({ kind: "normal", std: 1 }, p.shape, 3, p.name)]),
-  );
-  const dir = join(mkdtempSync(join(tmpdir(), "s2s-encoder-only-")), "model");
-  const tokenizers = jointPair(trainCharTokenizer(["abcdefgh"]));
-  await saveModelFolder(dir, { config, model, weights, tokenizers });
-  const loaded = await loadModelFolder(dir);
-  assert.equal(loaded.model.architecture, "encoder-only");
   assert.equal(loaded.config["head"], "pooled");
   assert.equal(loaded.config["eosId"], 2, "defaults are filled in");
-  assert.deepEqual([...loaded.weights.keys()].sort(), [...weights.keys()].sort());
-  for (const [name, data] of weights) assert.deepEqual(loaded.weights.get(name), data, name);
   assert.throws(() => buildModel({ ...config, eosId: 9 }), /eosId 9 is not a target id \(tgtVocabSize 7\)/);
   assert.throws(
     () => buildModel({ ...config, tieOutput: true }),
@@ -219,26 +170,14 @@ test("config -> model folder -> model round trip is exact", async () => {
 
 test("learns to reverse 3-6 symbols, a same-length task (>= 99% exact match on held-out sequences)", async () => {
   const task = await toyTask("reverse", { count: 3000, testCount: 200, minLength: 3, maxLength: 6, seed: 1 });
+  const vocab = { srcVocabSize: task.vocabSize, tgtVocabSize: task.vocabSize };
   const model = new TransformerEncoderClassifier({
     ...ENCODER_ONLY_DEFAULTS,
-    srcVocabSize: task.vocabSize,
-    tgtVocabSize: task.vocabSize,
-    dModel: 64,
-    heads: 4,
-    ffDim: 128,
+    ...LEARNER_SIZES,
+    ...vocab,
     layers: 2,
-    dropout: 0,
-    maxPositions: 32,
   });
-  const weights = await trainOnPairs(model, task.train, {
-    steps: 400,
-    batchSize: 32,
-    lr: 3e-3,
-    warmupSteps: 50,
-    seed: 1,
-  });
-  const accuracy = await greedyExactMatch(model, weights, task.test);
-  assert.ok(accuracy >= 0.99, `exact match ${accuracy}`);
+  await assertLearns(model, task.train, task.test, 400);
 });
 
 test("the pooled head learns a sequence label (does the sequence hold an 'a'?)", async () => {
@@ -248,6 +187,7 @@ test("the pooled head learns a sequence label (does the sequence hold an 'a'?)",
   const label = (p: IdPair): IdPair => ({ src: p.src, tgt: [p.src.includes(a) ? a : b, SPECIAL_IDS.eos] });
   const model = new TransformerEncoderClassifier({
     ...ENCODER_ONLY_DEFAULTS,
+    ...LEARNER_SIZES,
     head: "pooled",
     srcVocabSize: task.vocabSize,
     tgtVocabSize: task.vocabSize,
@@ -255,16 +195,6 @@ test("the pooled head learns a sequence label (does the sequence hold an 'a'?)",
     heads: 2,
     ffDim: 64,
     layers: 1,
-    dropout: 0,
-    maxPositions: 32,
   });
-  const weights = await trainOnPairs(model, task.train.map(label), {
-    steps: 200,
-    batchSize: 32,
-    lr: 3e-3,
-    warmupSteps: 20,
-    seed: 1,
-  });
-  const accuracy = await greedyExactMatch(model, weights, task.test.map(label));
-  assert.ok(accuracy >= 0.99, `exact match ${accuracy}`);
+  await assertLearns(model, task.train.map(label), task.test.map(label), 200, 20);
 });

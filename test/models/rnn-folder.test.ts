@@ -2,16 +2,10 @@
 // (config with defaults, every weight, the decoder's outputs), and bad configs are errors naming the key.
 
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Seq2SeqRunner } from "../../src/decode/runner.ts";
-import { loadModelFolder, saveModelFolder } from "../../src/models/folder.ts";
 import { buildModel, listArchitectures, type ModelConfig } from "../../src/models/registry.ts";
-import { initialize } from "../../src/nn/init.ts";
-import { trainCharTokenizer } from "../../src/tokenize/index.ts";
-import { jointPair } from "../../src/tokenize/tokenizer-pair.ts";
+import { assertFolderRoundTrip } from "../helpers/model-checks.ts";
 
 const SMALL = { srcVocabSize: 12, tgtVocabSize: 12, embeddingDim: 6, hiddenDim: 8, maxSourceLength: 9 };
 const CONFIGS: ModelConfig[] = [
@@ -32,22 +26,13 @@ test("the four recurrent families are registered with their papers", () => {
 describe("config -> model -> model folder -> model round trip is exact", () => {
   for (const config of CONFIGS) {
     test(config.architecture, async () => {
-      const model = buildModel(config);
-      const weights = new Map(
-        model.parameters().map((p) => [p.name, initialize({ kind: "normal", std: 0.5 }, p.shape, 3, p.name)]),
-      );
-      const dir = join(mkdtempSync(join(tmpdir(), "s2s-rnn-folder-")), "model");
-      const tokenizers = jointPair(trainCharTokenizer(["abcdefgh"]));
-      await saveModelFolder(dir, { config, model, weights, tokenizers });
-      const loaded = await loadModelFolder(dir);
-      assert.equal(loaded.model.architecture, config.architecture);
+      const { model, weights, loaded } = await assertFolderRoundTrip(config, 0.5);
       for (const [key, value] of Object.entries(config)) assert.deepEqual(loaded.config[key], value, key);
       assert.equal(loaded.config["maxTargetLength"], 50, "defaults are filled in");
       assert.deepEqual(
         loaded.model.parameters().map((p) => [p.name, p.shape]),
         model.parameters().map((p) => [p.name, p.shape]),
       );
-      for (const [name, data] of weights) assert.deepEqual(loaded.weights.get(name), data, name);
 
       const decode = async (m: typeof model, w: Map<string, Float32Array>) => {
         const runner = await Seq2SeqRunner.create(m, w);

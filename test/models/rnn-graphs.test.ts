@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { Seq2SeqRunner } from "../../src/decode/runner.ts";
+import { padIds, Seq2SeqRunner } from "../../src/decode/runner.ts";
 import { Builder } from "../../src/graph/composites.ts";
 import { int64 } from "../../src/graph/tensor.ts";
 import type { RecurrentSeq2Seq } from "../../src/models/recurrent.ts";
@@ -12,6 +12,7 @@ import { buildModel, type ModelConfig } from "../../src/models/registry.ts";
 import { IO } from "../../src/models/seq2seq.ts";
 import { initialize } from "../../src/nn/init.ts";
 import { OrtSession } from "../../src/runtime/ort.ts";
+import { assertCacheMatchesFull, maxAbsDiff } from "../helpers/model-checks.ts";
 
 const V = 20;
 const SMALL = {
@@ -59,53 +60,11 @@ function tinyModel(config: ModelConfig): { model: RecurrentSeq2Seq; weights: Map
   return { model, weights };
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-function logSoftmax(row: Float32Array): number[] {
-  const max = Math.max(...row);
-  const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
-  return Array.from(row, (x) => x - lse);
-}
-
 describe("decoder step with the RNN state cached == full teacher-forced forward (1e-4)", () => {
   for (const [name, config] of Object.entries(CASES)) {
     test(name, async () => {
       const { model, weights } = tinyModel(config);
-      const sources = [
-        [5, 6, 7, 8, 9],
-        [3, 4, 11],
-      ]; // the second row gets padded
-      const T = 6;
-      const tgt = [1, 12, 13, 14, 15, 16, 1, 17, 18, 19, 2, 3];
-      const full = await OrtSession.create(buildRecurrentFullGraph(model, weights));
-      const src = int64([5, 6, 7, 8, 9, 3, 4, 11, 0, 0], [2, 5]);
-      const fullLogits = (await full.run({ [IO.src]: src, [IO.tgt]: int64(tgt, [2, T]) }))[IO.logits]!
-        .data as Float32Array;
-      const runner = await Seq2SeqRunner.create(model, weights);
-      let state = await runner.encode(sources);
-      for (let t = 0; t < T; t++) {
-        const step = await runner.step(state, [tgt[t]!, tgt[T + t]!]);
-        for (let row = 0; row < 2; row++) {
-          const expected = logSoftmax(fullLogits.subarray((row * T + t) * V, (row * T + t + 1) * V));
-          const got = step.logProbs.subarray(row * V, (row + 1) * V);
-          const diff = maxAbsDiff(got, expected);
-          assert.ok(diff < 1e-4, `row ${row} position ${t}: ${diff}`);
-        }
-        assert.equal(step.attention.length, 2 * 5);
-        state = step.state;
-      }
-      // Reordering rows follows them.
-      const swapped = runner.reorder(state, [1, 0]);
-      const a = await runner.step(state, [5, 6]);
-      const b = await runner.step(swapped, [6, 5]);
-      assert.ok(maxAbsDiff(a.logProbs.subarray(V, 2 * V), b.logProbs.subarray(0, V)) < 1e-6);
-      await runner.release();
-      await full.release();
+      await assertCacheMatchesFull(model, weights, buildRecurrentFullGraph(model, weights));
     });
   }
 });
@@ -122,13 +81,7 @@ describe("padding never changes the outputs of real tokens (a batch of different
       const { model, weights } = tinyModel(config);
       const full = await OrtSession.create(buildRecurrentFullGraph(model, weights));
       const logits = async (src: number[][], tgt: number[][]) => {
-        const width = (rows: number[][]) => Math.max(...rows.map((r) => r.length));
-        const pad = (rows: number[][]) =>
-          rows.flatMap((r) => [...r, ...new Array(width(rows) - r.length).fill(0)]);
-        const out = await full.run({
-          [IO.src]: int64(pad(src), [src.length, width(src)]),
-          [IO.tgt]: int64(pad(tgt), [tgt.length, width(tgt)]),
-        });
+        const out = await full.run({ [IO.src]: padIds(src, 0), [IO.tgt]: padIds(tgt, 0) });
         return out[IO.logits]!.data as Float32Array;
       };
       const long = { src: [5, 6, 7, 8, 9, 2], tgt: [1, 12, 13, 14, 15, 16] };

@@ -12,33 +12,15 @@ import { IO, type Seq2SeqModel } from "../../src/models/seq2seq.ts";
 import { SpeechContextRnn } from "../../src/models/speech-rnn.ts";
 import { Whisper } from "../../src/models/whisper.ts";
 import { buildWhisperFullGraph } from "../../src/models/whisper-graphs.ts";
-import { initialize } from "../../src/nn/init.ts";
 import { ConstantScope } from "../../src/nn/module.ts";
 import { OrtSession } from "../../src/runtime/ort.ts";
+import { assertStepsMatch, seededWeights } from "../helpers/model-checks.ts";
 
 const V = 12;
-
-function weightsOf(model: Seq2SeqModel): Map<string, Float32Array> {
-  const weights = new Map<string, Float32Array>();
-  for (const p of model.parameters()) {
-    const init =
-      p.init.kind === "zeros" || p.init.kind === "ones" ? { kind: "normal" as const, std: 0.3 } : p.init;
-    const data = initialize(init, p.shape, 3, p.name);
-    if (p.init.kind === "ones") for (let i = 0; i < data.length; i++) data[i]! += 1;
-    weights.set(p.name, data);
-  }
-  return weights;
-}
 
 function features(rows: number, mels: number, frames: number): HostTensor {
   const data = Float32Array.from({ length: rows * mels * frames }, (_, i) => Math.sin(i * 0.37) * 0.8);
   return { dtype: "float32", dims: [rows, mels, frames], data };
-}
-
-function logSoftmax(row: Float32Array): number[] {
-  const max = Math.max(...row);
-  const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0));
-  return Array.from(row, (x) => x - lse);
 }
 
 /** Steps the runner through `tgt` ([rows][T]) and compares each step with the full logits [rows, T, V]. */
@@ -50,21 +32,7 @@ async function compareSteps(
   full: Float32Array,
 ) {
   const runner = await Seq2SeqRunner.create(model, weights);
-  let state = await runner.encode(input);
-  const T = tgt[0]!.length;
-  for (let t = 0; t < T; t++) {
-    const step = await runner.step(
-      state,
-      tgt.map((row) => row[t]!),
-    );
-    tgt.forEach((_, row) => {
-      const expected = logSoftmax(full.subarray((row * T + t) * V, (row * T + t + 1) * V));
-      const got = Array.from(step.logProbs.subarray(row * V, (row + 1) * V));
-      const diff = Math.max(...got.map((x, i) => Math.abs(x - expected[i]!)));
-      assert.ok(diff < 1e-4, `row ${row} position ${t}: ${diff}`);
-    });
-    state = step.state;
-  }
+  await assertStepsMatch(runner, await runner.encode(input), tgt, full);
   await runner.release();
 }
 
@@ -82,7 +50,7 @@ describe("Whisper", () => {
     maxTargetPositions: 10,
     dropout: 0,
   });
-  const weights = weightsOf(model);
+  const weights = seededWeights(model, 3);
 
   test("the decoder step with its cache equals the teacher-forced logits, at an odd frame count", async () => {
     const input = features(2, 8, 13); // 13 frames -> 7 encoder positions
@@ -138,7 +106,7 @@ describe("the context-vector speech GRU", () => {
     lengthBuckets: 2,
     dropout: 0,
   });
-  const weights = weightsOf(model);
+  const weights = seededWeights(model, 3);
 
   test("the decoder step equals the teacher-forced logits of the longest bucket", async () => {
     const input = features(2, 8, 17);
