@@ -140,23 +140,50 @@ function residual(s: Scope, x: Value, norm: Norm, o: LayerOptions, sublayer: (h:
   return norm.forward(s, b.add(x, drop(sublayer(x))));
 }
 
-export class TransformerEncoderLayer extends Module {
-  readonly selfAttn: MultiHeadAttention;
-  readonly selfAttnNorm: Norm;
-  readonly ffn: FeedForward;
-  readonly finalNorm: Norm;
+/** What both layer kinds are built from: checkpoint-named attention blocks, norms and the feed-forward network. */
+abstract class TransformerLayer extends Module {
+  protected readonly names: LayerNames;
 
   constructor(
     prefix: string,
     readonly o: LayerOptions,
   ) {
     super(prefix);
-    const n = o.names ?? BART_LAYER_NAMES;
-    const attn = attentionOptions(o);
-    this.selfAttn = this.child(new MultiHeadAttention(joinName(prefix, n.selfAttn), o.dModel, o.heads, attn));
-    this.selfAttnNorm = this.child(new Norm(joinName(prefix, n.selfAttnNorm), o.dModel, o.norm, o.normEps));
-    this.ffn = this.child(new FeedForward(joinName(prefix, n.ffn), o));
-    this.finalNorm = this.child(new Norm(joinName(prefix, n.finalNorm), o.dModel, o.norm, o.normEps));
+    this.names = o.names ?? BART_LAYER_NAMES;
+  }
+
+  /** A multi-head attention block named `name` under this layer. */
+  protected attention(name: string): MultiHeadAttention {
+    const o = this.o;
+    return this.child(
+      new MultiHeadAttention(joinName(this.prefix, name), o.dModel, o.heads, attentionOptions(o)),
+    );
+  }
+
+  /** A norm over d_model named `name` under this layer. */
+  protected norm(name: string): Norm {
+    return this.child(new Norm(joinName(this.prefix, name), this.o.dModel, this.o.norm, this.o.normEps));
+  }
+
+  /** The feed-forward network under `names.ffn`. */
+  protected feedForward(): FeedForward {
+    return this.child(new FeedForward(joinName(this.prefix, this.names.ffn), this.o));
+  }
+}
+
+/** Self-attention then feed-forward (§3.1, the encoder's layer). */
+export class TransformerEncoderLayer extends TransformerLayer {
+  readonly selfAttn: MultiHeadAttention;
+  readonly selfAttnNorm: Norm;
+  readonly ffn: FeedForward;
+  readonly finalNorm: Norm;
+
+  constructor(prefix: string, o: LayerOptions) {
+    super(prefix, o);
+    this.selfAttn = this.attention(this.names.selfAttn);
+    this.selfAttnNorm = this.norm(this.names.selfAttnNorm);
+    this.ffn = this.feedForward();
+    this.finalNorm = this.norm(this.names.finalNorm);
   }
 
   /** x: [batch, src, d_model]; padBias: broadcastable to [batch, heads, src, src] (or none) -> [batch, src, d_model] */
@@ -180,7 +207,8 @@ export interface DecoderLayerResult {
   crossWeights: Value;
 }
 
-export class TransformerDecoderLayer extends Module {
+/** Causal self-attention, cross-attention over the encoder output, then feed-forward (§3.1, the decoder's layer). */
+export class TransformerDecoderLayer extends TransformerLayer {
   readonly selfAttn: MultiHeadAttention;
   readonly selfAttnNorm: Norm;
   readonly crossAttn: MultiHeadAttention;
@@ -188,21 +216,15 @@ export class TransformerDecoderLayer extends Module {
   readonly ffn: FeedForward;
   readonly finalNorm: Norm;
 
-  constructor(
-    prefix: string,
-    readonly o: LayerOptions,
-  ) {
-    super(prefix);
-    const n = o.names ?? BART_LAYER_NAMES;
-    const attn = attentionOptions(o);
-    this.selfAttn = this.child(new MultiHeadAttention(joinName(prefix, n.selfAttn), o.dModel, o.heads, attn));
-    this.selfAttnNorm = this.child(new Norm(joinName(prefix, n.selfAttnNorm), o.dModel, o.norm, o.normEps));
-    this.crossAttn = this.child(
-      new MultiHeadAttention(joinName(prefix, n.crossAttn), o.dModel, o.heads, attn),
-    );
-    this.crossAttnNorm = this.child(new Norm(joinName(prefix, n.crossAttnNorm), o.dModel, o.norm, o.normEps));
-    this.ffn = this.child(new FeedForward(joinName(prefix, n.ffn), o));
-    this.finalNorm = this.child(new Norm(joinName(prefix, n.finalNorm), o.dModel, o.norm, o.normEps));
+  constructor(prefix: string, o: LayerOptions) {
+    super(prefix, o);
+    const n = this.names;
+    this.selfAttn = this.attention(n.selfAttn);
+    this.selfAttnNorm = this.norm(n.selfAttnNorm);
+    this.crossAttn = this.attention(n.crossAttn);
+    this.crossAttnNorm = this.norm(n.crossAttnNorm);
+    this.ffn = this.feedForward();
+    this.finalNorm = this.norm(n.finalNorm);
   }
 
   /**
@@ -231,4 +253,40 @@ export class TransformerDecoderLayer extends Module {
     const output = residual(s, h2, this.finalNorm, this.o, (n) => this.ffn.forward(s, n));
     return { output, selfKeyValue: { key: self!.key, value: self!.value }, crossWeights: cross!.weights };
   }
+}
+
+/** What a stack of decoder layers returns. */
+export interface DecoderStackResult {
+  /** The last layer's output: [batch, t, d_model]. */
+  output: Value;
+  /** Every layer's self-attention keys/values including the past ones: [batch, heads, past + t, d_head]. */
+  selfKeyValues: Array<{ key: Value; value: Value }>;
+  /** The last layer's cross-attention weights [batch, heads, t, src]. */
+  crossWeights: Value;
+}
+
+/**
+ * Runs decoder `layers` in order over x [batch, t, d_model] (arguments as in TransformerDecoderLayer.forward),
+ * layer i with past[i] (its earlier self-attention keys/values) and cross[i] (precomputed cross-attention ones).
+ */
+export function decoderStack(
+  s: Scope,
+  layers: readonly TransformerDecoderLayer[],
+  x: Value,
+  memory: Value | undefined,
+  causal: Value,
+  memoryBias: Value | undefined,
+  past?: ReadonlyArray<{ key: Value; value: Value }>,
+  cross?: ReadonlyArray<{ key: Value; value: Value }>,
+): DecoderStackResult {
+  let output = x;
+  let crossWeights = x;
+  const selfKeyValues: Array<{ key: Value; value: Value }> = [];
+  layers.forEach((layer, i) => {
+    const r = layer.forward(s, output, memory, causal, memoryBias, { past: past?.[i], cross: cross?.[i] });
+    output = r.output; // [batch, t, d_model]
+    selfKeyValues.push(r.selfKeyValue);
+    crossWeights = r.crossWeights; // [batch, heads, t, src]
+  });
+  return { output, selfKeyValues, crossWeights };
 }
