@@ -1,11 +1,12 @@
-// `seq2seq train --config FILE | --init-from DIR [--out DIR] [--resume] [--section.key value ...]`: resolves the
-// run config (file + dotted overrides), trains with progress on the console, and turns Ctrl-C into a checkpoint.
+// `seq2seq train --config FILE | --init-from DIR [--out DIR] [--resume] [--section.key value ...]`: resolves
+// the run config, trains (speech manifests: a speech run) with progress lines, and turns Ctrl-C into a checkpoint.
 
 import { existsSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { configToJson, loadConfigFile } from "../io/config.ts";
 import { consoleObserver } from "../train/progress.ts";
+import { isSpeechRun, runSpeechTraining, type SpeechRunResult } from "../train/speech-run.ts";
 import { type RunConfig, resolveRunConfig } from "../train/train-config.ts";
 import { type TrainResult, train } from "../train/trainer.ts";
 
@@ -16,6 +17,8 @@ interface TrainFlags {
   tgt?: string;
   validSrc?: string;
   validTgt?: string;
+  speechTrain?: string;
+  speechValid?: string;
   out?: string;
   resume?: boolean;
   seed?: string;
@@ -26,20 +29,25 @@ const HELP = `
 Config sections (every key has a default; see configs/*.yaml for commented examples):
   model      architecture ("transformer", ...) and its options (dModel, heads, layers, dropout, ...)
   data       task (built-in: copy, reverse, sort, addition, dates, g2p) or src/tgt or tsv files;
-             validSrc/validTgt or validTsv; filter.dropEmpty, filter.maxLength; limit
+             validSrc/validTgt or validTsv; filter.dropEmpty, filter.maxLength; limit;
+             speech.train/speech.valid manifests for speech models (whisper, speech-gru)
   tokenizer  kind (char, word, bpe, unigram), vocabSize, joint, lowercase, ...
   train      seed, maxSteps, maxEpochs, maxTokens, accumulate, lr, schedule (constant, noam, cosine,
              plateau), warmupSteps, labelSmoothing, maxGradNorm, weightDecay, validEvery, metric
              (auto, loss, bleu, chrf, exact, wer, per, g2p, ...), patience, keepBest, keepLast,
              averageLastK, ...
 Override any key after the flags: --train.lr 5e-4 --model.dModel 128 (or --train.lr=5e-4).
---init-from DIR fine-tunes a model folder (Hugging Face t5/bart/mbart/marian/m2m_100 with tokenizer.json, or
-one saved by seq2seq-ts): model, tokenizer and first weights come from it (only model.dropout,
-model.attentionDropout, model.activationDropout may be set); a Hugging Face folder's run saves Hugging Face
-folders, which translate and export read with its conventions (docs/hf-families.md).
+--init-from DIR fine-tunes a model folder (Hugging Face t5/bart/mbart/marian/m2m_100/whisper with
+tokenizer.json, or one saved by seq2seq-ts): model, tokenizer and first weights come from it (only
+model.dropout, model.attentionDropout, model.activationDropout may be set); a Hugging Face folder's run saves
+Hugging Face folders, which translate, transcribe and export read with its conventions (docs/hf-families.md).
 The run folder gets log.jsonl, checkpoints/step-N/ (model folders that also resume), best/,
 averaged/ and plot.svg/plot.png. Ctrl-C writes a checkpoint and exits with status 130;
 --resume continues from the newest checkpoint with the same losses as an uninterrupted run.
+Speech models (whisper, speech-gru) train on manifests as \`seq2seq data speech\` writes them:
+--speech-train/--speech-valid (data.speech.train/valid; data.speech.language and .task pick a multilingual
+Whisper folder's prompt), train.batchFrames, train.specAugment.*; the run folder gets last/ and best/ (by
+validation CER) for \`seq2seq transcribe --model\`, and log.jsonl (docs/speech.md). Speech runs do not resume.
 
 Examples:
   seq2seq train --config configs/transformer-reverse.yaml
@@ -47,6 +55,9 @@ Examples:
   seq2seq train --config configs/transformer-g2p.yaml --out runs/g2p --resume
   seq2seq train --init-from models/opus-mt-en-de --src train.en --tgt train.de --valid-src dev.en \
     --valid-tgt dev.de --out runs/ft --train.lr 5e-5 --train.schedule constant --train.maxSteps 2000
+  seq2seq train --config configs/whisper-speech.yaml --out runs/asr
+  seq2seq train --init-from models/whisper-tiny --speech-train corpus/train.tsv --speech-valid corpus/valid.tsv \
+    --data.speech.language en --out runs/whisper-ft --train.lr 1e-5 --train.schedule constant --train.maxSteps 500
 `;
 
 /** Shorthand flags and the config keys they set. */
@@ -57,6 +68,8 @@ const SHORTHANDS = [
   ["tgt", "data.tgt"],
   ["validSrc", "data.validSrc"],
   ["validTgt", "data.validTgt"],
+  ["speechTrain", "data.speech.train"],
+  ["speechValid", "data.speech.valid"],
 ] as const;
 
 /** Reads the config file (none: every key from defaults and overrides), applies the overrides and --seed. */
@@ -97,8 +110,22 @@ function summary(result: TrainResult): string[] {
   return lines;
 }
 
-/** Runs `train` with SIGINT/SIGTERM turned into "checkpoint and stop"; a second signal quits at once. */
-async function trainUntilSignal(config: RunConfig, out: string, resume: boolean): Promise<TrainResult> {
+function speechSummary(result: SpeechRunResult): string[] {
+  const lines = [`stopped (${result.stopped}) after ${result.steps} steps; model: ${result.last}`];
+  const f = result.final;
+  if (f) lines.push(`validation at step ${f.step}: CER ${f.cer.toFixed(2)} %, WER ${f.wer.toFixed(2)} %`);
+  const b = result.best;
+  if (b)
+    lines.push(
+      `best: CER ${b.cer.toFixed(2)} %, WER ${b.wer.toFixed(2)} % at step ${b.step} (saved in ${b.dir})`,
+    );
+  lines.push(`log: ${join(result.runDir, "log.jsonl")}`);
+  lines.push(`transcribe: seq2seq transcribe --model ${b?.dir ?? result.last} file.wav`);
+  return lines;
+}
+
+/** Runs `work` with SIGINT/SIGTERM turned into an abort ("finish and save"); a second signal quits at once. */
+async function untilSignal<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (controller.signal.aborted) {
@@ -111,8 +138,7 @@ async function trainUntilSignal(config: RunConfig, out: string, resume: boolean)
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const observer = consoleObserver(process.stdout, config.train.logEvery);
-    return await train(config, { out, resume, observer, signal: controller.signal });
+    return await work(controller.signal);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -129,6 +155,8 @@ export function register(program: Command): void {
     .option("--tgt <file>", "training targets, line-aligned with --src: --data.tgt")
     .option("--valid-src <file>", "validation sources: --data.validSrc")
     .option("--valid-tgt <file>", "validation targets: --data.validTgt")
+    .option("--speech-train <file>", "training speech manifest (TSV: path, text): --data.speech.train")
+    .option("--speech-valid <file>", "validation speech manifest, scored by CER/WER: --data.speech.valid")
     .option(
       "--out <dir>",
       "the run folder (default: runs/<config file name>, or runs/<--init-from folder name>)",
@@ -148,7 +176,23 @@ export function register(program: Command): void {
         return;
       }
       const out = runFolder(flags);
-      const result = await trainUntilSignal(config, out, flags.resume ?? false);
+      if (isSpeechRun(config)) {
+        if (flags.resume)
+          throw new Error(
+            "speech runs do not resume: continue from a saved folder with a new run, " +
+              `--init-from ${join(out, "last")} --out OTHER (the optimizer state starts afresh)`,
+          );
+        const log = (line: string) => process.stdout.write(`${line}\n`);
+        const result = await untilSignal((signal) => runSpeechTraining(config, { out, log, signal }));
+        for (const line of speechSummary(result)) log(line);
+        if (result.stopped === "signal") process.exitCode = 130;
+        return;
+      }
+      const resume = flags.resume ?? false;
+      const result = await untilSignal((signal) => {
+        const observer = consoleObserver(process.stdout, config.train.logEvery);
+        return train(config, { out, resume, observer, signal });
+      });
       for (const line of summary(result)) process.stdout.write(`${line}\n`);
       if (result.status === "interrupted") process.exitCode = 130;
     });

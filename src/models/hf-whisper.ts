@@ -1,11 +1,15 @@
 // Loads a local Hugging Face Whisper folder (model_type "whisper") as this project's Whisper: config.json ->
 // WhisperConfig, model.safetensors by checkpoint key (the tied proj_out stored once), generation settings.
 
+import { existsSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
+import { replaceDirAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { readHfFolder } from "../io/hf-folder.ts";
-import type { SafeTensor } from "../io/safetensors.ts";
+import { type SafeTensor, writeSafetensors } from "../io/safetensors.ts";
 import { loadTokenizer } from "../tokenize/load-tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
+import { weightsToTensors } from "./folder.ts";
 import { activation, ConfigReader, type HfTokenIds } from "./hf-config.ts";
 import { type GenerationConfig, generationFromHf } from "./hf-generation.ts";
 import { WHISPER_DEFAULTS, Whisper, type WhisperConfig } from "./whisper.ts";
@@ -126,4 +130,37 @@ export async function loadHfWhisper(
     tokenizer,
     tokenizerProblem: "missing" in files.tokenizer ? files.tokenizer.missing : undefined,
   };
+}
+
+/** The files of a Whisper folder that saveHfWhisperFolder copies as they are (tokenizer and feature extractor). */
+const COPIED_FILES = [
+  "config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "added_tokens.json",
+  "vocab.json",
+  "merges.txt",
+  "normalizer.json",
+  "preprocessor_config.json",
+];
+
+/**
+ * Writes `weights` as a Hugging Face Whisper folder beside `hf`'s conventions, atomically: model.safetensors
+ * (checkpoint names; the tied proj_out stored once, as transformers saves it), config.json and the tokenizer
+ * files copied from hf.dir, and generation_config.json with the loaded settings, the language and task the
+ * model was loaded with included (so `seq2seq transcribe` and transformers' generate use the same prompt).
+ */
+export async function saveHfWhisperFolder(
+  hf: HfWhisperModel,
+  weights: ReadonlyMap<string, Float32Array>,
+  dir: string,
+): Promise<void> {
+  const tensors = weightsToTensors(hf.model, weights);
+  await replaceDirAtomic(dir, async (tmp) => {
+    await writeSafetensors(join(tmp, "model.safetensors"), tensors, { format: "pt" });
+    for (const file of COPIED_FILES)
+      if (existsSync(join(hf.dir, file))) await copyFile(join(hf.dir, file), join(tmp, file));
+    await writeJsonAtomic(join(tmp, "generation_config.json"), hf.generationJson);
+  });
 }

@@ -48,6 +48,11 @@ export interface WhisperConfig {
   padId: number;
 }
 
+/** Whisper's training-loss options: the target id that marks padding (default the config's padId). */
+export interface WhisperLossOptions extends TrainingLossOptions {
+  ignoreIndex?: number;
+}
+
 export const WHISPER_DEFAULTS: WhisperConfig = {
   vocabSize: 1000,
   nMels: 80,
@@ -207,10 +212,19 @@ export class Whisper extends Module implements Seq2SeqModel {
     return s.b.input(IO.features, "float32", ["batch", this.featureSize, "frames"]);
   }
 
-  /** Teacher-forced cross-entropy over input_features, tgt_in and tgt_out (see IO). */
-  trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
+  /**
+   * Teacher-forced cross-entropy over input_features, tgt_in and tgt_out (see IO). Targets equal to
+   * options.ignoreIndex (default padId) are left out: Hugging Face checkpoints pad with their EOS id, so their
+   * fine-tuning marks padding with an id that is no token (-100, as transformers does) instead.
+   */
+  trainingLoss(options: WhisperLossOptions = {}): LossBuilder {
     const logits = (s: Scope, f: Value, tgtIn: Value) => this.decode(s, tgtIn, this.encode(s, f)).logits; // [batch, tgtLen, V]
-    return teacherForcedLoss(options, this.padId, (s) => this.featuresInput(s), logits);
+    return teacherForcedLoss(
+      options,
+      options.ignoreIndex ?? this.padId,
+      (s) => this.featuresInput(s),
+      logits,
+    );
   }
 
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {

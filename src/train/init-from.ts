@@ -12,6 +12,7 @@ import { exportHfFolder, sourceFromHf } from "../models/hf-export.ts";
 import type { GenerationConfig } from "../models/hf-generation.ts";
 import { type HfModel, loadHfFolder } from "../models/hf-import.ts";
 import { sourceWrapping } from "../models/hf-source.ts";
+import { whisperFromHfConfig } from "../models/hf-whisper.ts";
 import { buildModel, type ModelConfig, resolveModelConfig } from "../models/registry.ts";
 import type { Seq2SeqModel } from "../models/seq2seq.ts";
 import { Transformer, type TransformerConfig } from "../models/transformer.ts";
@@ -43,11 +44,11 @@ export function requestedInitFrom(sources: readonly ConfigSource[], overrides: s
   return dir;
 }
 
+/** The text trainer's refusal of a Whisper folder: speech folders train as speech runs (src/train/speech-run.ts). */
 function refuseWhisper(configPath: string): never {
   throw new ConfigError(
-    `${INIT_FROM_KEY}: ${configPath} is a Whisper (speech) model, and \`seq2seq train\` fine-tunes text models ` +
-      "(model_type t5, bart, mbart, marian, m2m_100). Transcribe audio with it: `seq2seq transcribe --model DIR " +
-      "file.wav`; the speech trainer (src/train/speech-train.ts) trains speech models from scratch only",
+    `${INIT_FROM_KEY}: ${configPath} is a Whisper (speech) model: fine-tune it on audio with data.speech.train ` +
+      "(a manifest as `seq2seq data speech` writes; --speech-train FILE), not on text data",
     INIT_FROM_KEY,
   );
 }
@@ -55,7 +56,8 @@ function refuseWhisper(configPath: string): never {
 /**
  * The whole model config of a folder, from its config.json alone (weights and tokenizer are read when the run
  * is set up): a Hugging Face config as { architecture: "transformer", ... }, or this project's config.
- * A missing folder, a missing config.json, a Whisper folder and an unknown model_type are errors.
+ * A Hugging Face Whisper folder gives { architecture: "whisper", ... } (a speech run fine-tunes it). A missing
+ * folder, a missing config.json and an unknown model_type are errors.
  */
 export function folderModelConfig(dir: string): ModelConfig {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
@@ -68,7 +70,8 @@ export function folderModelConfig(dir: string): ModelConfig {
     );
   }
   const { json } = readJsonObject(configPath);
-  if (json.model_type === "whisper") refuseWhisper(configPath);
+  if (json.model_type === "whisper")
+    return { architecture: "whisper", ...whisperFromHfConfig(json, configPath).config };
   if (typeof json.model_type === "string")
     return { architecture: "transformer", ...fromHfConfig(json, configPath).config };
   return resolveModelConfig(json as ModelConfig, configPath);

@@ -7,6 +7,9 @@ import { ConfigError, levenshtein } from "../io/config.ts";
 import { METRIC_NAMES } from "../metrics/index.ts";
 import type { DataConfig, MixtureTaskConfig, RunConfig, TrainConfig } from "./train-config.ts";
 
+/** Architectures that read audio features: their runs take data.speech manifests (src/train/speech-run.ts). */
+export const SPEECH_ARCHITECTURES: readonly string[] = ["whisper", "speech-gru"];
+
 function fail(key: string, message: string): never {
   throw new ConfigError(`config key "${key}" ${message}`, key);
 }
@@ -132,10 +135,69 @@ function checkData(d: DataConfig): void {
   else checkMixture(d, d.mixture);
 }
 
+/** The text-data keys a speech run must leave empty. */
+const TEXT_DATA_KEYS = [
+  "task",
+  "src",
+  "tgt",
+  "tsv",
+  "validSrc",
+  "validTgt",
+  "validTsv",
+  "prefix",
+  "template",
+] as const;
+
+/** A speech run (speech architecture or data.speech.train): manifests, no text data, keys that apply. */
+function checkSpeech(config: RunConfig): void {
+  const { data: d, train: t } = config;
+  const architecture = config.model.architecture;
+  const speechModel = SPEECH_ARCHITECTURES.includes(architecture);
+  if (d.speech.train === "") {
+    if (speechModel) {
+      const text = TEXT_DATA_KEYS.find((key) => d[key] !== "");
+      const given = text ? ` (data.${text} is text data)` : "";
+      fail(
+        "data.speech.train",
+        `must name a training manifest: model.architecture "${architecture}" reads audio, not text${given}; ` +
+          "`seq2seq data speech` writes train.tsv and valid.tsv manifests (--speech-train / --speech-valid)",
+      );
+    }
+    for (const key of ["valid", "language", "task"] as const)
+      if (d.speech[key] !== "") fail(`data.speech.${key}`, "needs data.speech.train (a speech run)");
+    return;
+  }
+  if (!speechModel)
+    fail(
+      "data.speech.train",
+      `needs a speech model (model.architecture ${SPEECH_ARCHITECTURES.join(" or ")}, or train.initFrom a ` +
+        `Whisper folder); model.architecture is "${architecture}"`,
+    );
+  for (const key of TEXT_DATA_KEYS)
+    if (d[key] !== "") fail(`data.${key}`, "is text data: a speech run reads data.speech manifests only");
+  if (d.mixture !== null) fail("data.mixture", "does not apply to a speech run");
+  checkInt("train.batchFrames", t.batchFrames, 1);
+  const a = t.specAugment;
+  for (const key of ["freqMasks", "freqWidth", "timeMasks", "timeWidth"] as const)
+    checkInt(`train.specAugment.${key}`, a[key], 0);
+  if (!(a.maxTimeFraction > 0 && a.maxTimeFraction <= 1))
+    fail("train.specAugment.maxTimeFraction", `must be in (0, 1], got ${a.maxTimeFraction}`);
+  oneOf("train.metric", t.metric, ["auto", "cer", "wer"] as const);
+  if (t.accumulate !== 1)
+    fail("train.accumulate", "must be 1 in a speech run (batches are sized by train.batchFrames)");
+  if (t.averageLastK !== 0)
+    fail("train.averageLastK", "does not apply to a speech run (it keeps last/ and best/)");
+  if (t.maxSentences !== 0)
+    fail("train.maxSentences", "does not apply to a speech run: set train.batchFrames");
+  if (t.schedule === "plateau" && d.speech.valid === "")
+    fail("train.schedule", "plateau follows the validation CER: it needs data.speech.valid");
+}
+
 /** Range and consistency checks beyond types; throws a ConfigError naming the key. */
 export function checkRunConfig(config: RunConfig): void {
   checkTrain(config.train);
-  checkData(config.data);
+  checkSpeech(config);
+  if (config.data.speech.train === "") checkData(config.data);
   if (config.data.mixture !== null && config.train.metric !== "auto" && config.train.metric !== "loss")
     fail(
       "train.metric",

@@ -29,6 +29,28 @@ export interface TaskOptionsConfig {
   testPercent: number | null;
 }
 
+/** A speech run's data: manifests as `seq2seq data speech` writes them (path, text, voice columns). */
+export interface SpeechDataConfig {
+  /** Training manifest (TSV; audio paths relative to the manifest's folder). Set: a speech run. */
+  train: string;
+  /** Validation manifest, transcribed for CER/WER at every validation ("" = none). */
+  valid: string;
+  /** A multilingual Hugging Face Whisper folder's language ("en"): its <|lang|> prompt token. */
+  language: string;
+  /** A Hugging Face Whisper folder's task ("transcribe" or "translate"; "" = the folder's default). */
+  task: string;
+}
+
+/** SpecAugment masks of a speech run's training features (src/audio/spec-augment.ts); 0 masks = off. */
+export interface SpecAugmentConfig {
+  freqMasks: number;
+  freqWidth: number;
+  timeMasks: number;
+  timeWidth: number;
+  /** A time mask covers at most this fraction of the frames. */
+  maxTimeFraction: number;
+}
+
 /** Where the examples come from: a built-in task, two line-aligned files, or a TSV file. */
 export interface DataConfig {
   /** A built-in task (copy, reverse, sort, addition, dates, g2p), or "" to read files. */
@@ -62,6 +84,8 @@ export interface DataConfig {
   mixture: MixtureTaskConfig[] | null;
   /** How a mixture's tasks are sampled (src/data/mixture.ts); epochSize 0 = the capped task sizes summed. */
   mixing: { cap: number; temperature: number; epochSize: number };
+  /** Audio + transcripts for a speech model (model.architecture whisper or speech-gru); excludes the text keys. */
+  speech: SpeechDataConfig;
 }
 
 /** One task of `data.mixture`: where its pairs come from (as in `data`), its prefix, rate and metric. */
@@ -153,6 +177,10 @@ export interface TrainConfig {
    * scratch). Its model, tokenizer and weights are used; see src/train/init-from.ts.
    */
   initFrom: string;
+  /** Speech runs: rows × padded feature frames per batch (100 frames a second). */
+  batchFrames: number;
+  /** Speech runs: SpecAugment on the training features. */
+  specAugment: SpecAugmentConfig;
 }
 
 /** The tokenizers: src/tokenize's config, plus a different kind for the target side if wanted. */
@@ -203,6 +231,7 @@ export const DATA_DEFAULTS: DataConfig = {
   truncate: { policy: "none", maxSourceTokens: 0 },
   mixture: null,
   mixing: { cap: 0, temperature: 1, epochSize: 0 },
+  speech: { train: "", valid: "", language: "", task: "" },
 };
 
 /** The defaults of one `data.mixture` task. */
@@ -278,10 +307,12 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   threads: 2,
   exactResume: true,
   initFrom: "",
+  batchFrames: 16_000,
+  specAugment: { freqMasks: 0, freqWidth: 0, timeMasks: 0, timeWidth: 0, maxTimeFraction: 1 },
 };
 
 /** Model keys the trainer sets itself: the vocabulary sizes come from the tokenizer, padding is id 0. */
-export const DERIVED_MODEL_KEYS = ["srcVocabSize", "tgtVocabSize", "padId"] as const;
+export const DERIVED_MODEL_KEYS = ["srcVocabSize", "tgtVocabSize", "padId", "vocabSize"] as const;
 
 /** Keys that may differ when resuming: limits, logging and bookkeeping, nothing that changes the steps taken. */
 export const RESUMABLE_KEYS: readonly string[] = [
@@ -391,7 +422,12 @@ export function resolveRunConfig(sources: ConfigSource[], overrides: string[] = 
 /** The model config for given vocabulary sizes: the run's model section plus the derived keys its family has. */
 export function modelConfigFor(config: RunConfig, srcVocabSize: number, tgtVocabSize: number): ModelConfig {
   const family = architecture(config.model.architecture).defaults;
-  const derived: Record<string, number> = { srcVocabSize, tgtVocabSize, padId: SPECIAL_IDS.pad };
+  const derived: Record<string, number> = {
+    srcVocabSize,
+    tgtVocabSize,
+    padId: SPECIAL_IDS.pad,
+    vocabSize: tgtVocabSize,
+  };
   const out: ModelConfig = { ...config.model };
   for (const key of DERIVED_MODEL_KEYS) if (key in family) out[key] = derived[key];
   return out;
@@ -406,10 +442,15 @@ function flatten(value: unknown, prefix: string, out: Map<string, unknown>): Map
   return out;
 }
 
+/** Keys only speech runs read: left out of a text run's identity, so its older checkpoints still resume. */
+const SPEECH_ONLY_KEYS = ["data.speech.", "train.batchFrames", "train.specAugment."];
+
 /** The part of a config that must not change when resuming, as sorted dotted key/value pairs. */
 function identity(config: RunConfig): Array<[string, unknown]> {
+  const text = config.data.speech?.train === undefined || config.data.speech.train === "";
   return [...flatten(config, "", new Map())]
     .filter(([key]) => !RESUMABLE_KEYS.includes(key))
+    .filter(([key]) => !(text && SPEECH_ONLY_KEYS.some((k) => key.startsWith(k))))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -80,13 +80,13 @@ describe("seq2seq train --init-from refusals", () => {
     assert.equal(r.stderr, "seq2seq: train.initFrom: model folder nope does not exist\n");
   });
 
-  test("a Whisper folder: one line pointing to seq2seq transcribe", {
+  test("a Whisper folder with text data: one line asking for a speech manifest", {
     skip: fixturesMissing("whisper"),
   }, () => {
     const r = run(["train", "--init-from", join(FIXTURES, "whisper"), ...DATA]);
     assert.equal(r.status, 1);
     assert.equal(r.stderr.split("\n").length, 2, r.stderr);
-    assert.match(r.stderr, /Whisper \(speech\) model.*`seq2seq transcribe --model DIR/);
+    assert.match(r.stderr, /"data\.speech\.train" must name a training manifest: .*reads audio, not text/);
   });
 
   test("a folder without tokenizer.json: one line saying so", { skip: fixturesMissing("marian") }, () => {

@@ -206,11 +206,14 @@ describe("refused folders and configs", () => {
     assert.equal(config.model["naming"], "bart", "the model section is the folder's");
   });
 
-  test("a missing folder, a Whisper folder and an unknown model_type are config errors", {
+  test("a missing folder, a Whisper folder with text data and an unknown model_type are config errors", {
     skip: fixturesMissing("whisper"),
   }, () => {
     assert.throws(resolve(join(root, "nope")), /train\.initFrom: model folder .*nope does not exist/);
-    assert.throws(resolve(join(FIXTURES, "whisper")), /Whisper \(speech\) model.*seq2seq transcribe/);
+    assert.throws(
+      resolve(join(FIXTURES, "whisper")),
+      /"data\.speech\.train" must name a training manifest: model\.architecture "whisper" reads audio/,
+    );
     const gpt = join(root, "gpt2");
     mkdirSync(gpt, { recursive: true });
     writeFileSync(join(gpt, "config.json"), JSON.stringify({ model_type: "gpt2" }));
