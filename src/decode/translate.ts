@@ -11,7 +11,7 @@ import {
 } from "../data/text-task.ts";
 import { isHfFolder } from "../io/hf-folder.ts";
 import { type LoadedModel, loadModelFolder, readTextTaskFile } from "../models/folder.ts";
-import { loadHfFolder, toLoadedModel } from "../models/hf-import.ts";
+import { hfTasks, loadHfFolder, toLoadedModel, withHfTasks } from "../models/hf-import.ts";
 import type { SessionOptions } from "../runtime/ort.ts";
 import { byteLevelToText } from "../tokenize/byte-level.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
@@ -68,7 +68,7 @@ export class SourceTooLongError extends Error {
 export class InputFormatError extends Error {
   constructor(
     readonly index: number,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`input ${index + 1}: ${problem}`);
   }
@@ -150,7 +150,8 @@ export class Translator {
   }
 
   /**
-   * Translates `texts`, each made a source by `textTask` (default: the folder's; see textTaskFor). An empty
+   * Translates `texts`, each made a source by `textTask` (default: the folder's; see textTaskFor), or by its
+   * own task when `textTask` is a list (one per text: inputs of several tasks decoded in one batch). An empty
    * (or whitespace-only) text gets an empty translation without decoding. Throws TranslateOptionsError for an
    * option the model cannot honour (before decoding anything), InputFormatError for an input the task's
    * template cannot use and SourceTooLongError for a source longer than maxSourceLength (or the text task's
@@ -159,8 +160,11 @@ export class Translator {
   async translate(
     texts: readonly string[],
     options: TranslateOptions = {},
-    textTask: TextTask = this.textTask,
+    textTask: TextTask | readonly TextTask[] = this.textTask,
   ): Promise<Translation[]> {
+    if ("length" in textTask && textTask.length !== texts.length)
+      throw new Error(`translate: ${textTask.length} text tasks for ${texts.length} texts`);
+    const taskOf = (index: number): TextTask => ("length" in textTask ? textTask[index]! : textTask);
     const plan = this.plan(options);
     const results = new Array<Translation>(texts.length);
     const items: Item[] = [];
@@ -169,7 +173,7 @@ export class Translator {
         results[index] = { source: text, sourceTokens: [], text: "", hypotheses: [] };
         return;
       }
-      items.push(this.prepare(text, index, textTask));
+      items.push(this.prepare(text, index, taskOf(index)));
     });
     items.sort((a, b) => a.ids.length - b.ids.length || a.index - b.index);
     for (let start = 0; start < items.length; start += plan.batchSize) {
@@ -267,13 +271,14 @@ export class Translator {
 /**
  * Loads a model folder and opens its inference sessions: this project's folder (src/models/folder.ts), or a
  * local Hugging Face folder (config.json with a `model_type`, safetensors weights, tokenizer.json), which
- * translates with its family's conventions and generation config (src/decode/hf-scheme.ts). Nothing is
- * downloaded.
+ * translates with its family's conventions and generation config (src/decode/hf-scheme.ts); its named
+ * tasks are text-task.json's and config.json's task_specific_params prefixes. Nothing is downloaded.
  */
 export async function loadTranslator(modelDir: string, options: SessionOptions = {}): Promise<Translator> {
   if (isHfFolder(modelDir)) {
     const hf = await loadHfFolder(modelDir);
-    const loaded = { ...toLoadedModel(hf), textTask: await readTextTaskFile(modelDir) };
+    const textTask = withHfTasks(await readTextTaskFile(modelDir), hfTasks(hf.hfConfig));
+    const loaded = { ...toLoadedModel(hf), textTask };
     const runner = await Seq2SeqRunner.create(loaded.model, loaded.weights, options);
     return new Translator(loaded, runner, hfScheme(hf, loaded.tokenizers.target));
   }

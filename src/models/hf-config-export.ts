@@ -1,6 +1,7 @@
 // TransformerConfig -> Hugging Face config.json: the family whose architecture the config reproduces
 // exactly (model_type t5, bart, mbart, marian or m2m_100), or none, for configs transformers cannot load.
 
+import type { StoredTextTask } from "../data/text-task.ts";
 import type { Activation } from "../nn/transformer-layers.ts";
 import type { HfFamily, HfTokenIds } from "./hf-config.ts";
 import type { TransformerConfig } from "./transformer.ts";
@@ -190,4 +191,25 @@ export function onnxCarrierConfig(config: TransformerConfig, tokens: HfTokenIds)
     seq2seq_ts_note:
       "exported by seq2seq-ts: the ONNX graphs hold the model; this config only carries ids and cache dims",
   };
+}
+
+/**
+ * `json` with a text task where the Hugging Face ecosystem looks for one: each named task as
+ * `task_specific_params[name].prefix` (T5's convention; the entry's other keys, e.g. num_beams, are kept),
+ * a default prefix as `prefix` (what transformers' pipelines put before every input). Templates and
+ * truncation have no place there: text-task.json beside it keeps them.
+ */
+export function withTextTask(json: Record<string, unknown>, task: StoredTextTask): Record<string, unknown> {
+  const out = { ...json };
+  if (task.prefix !== "") out.prefix = task.prefix;
+  if (task.tasks.length === 0) return out;
+  const old = json.task_specific_params;
+  const params: Record<string, unknown> =
+    typeof old === "object" && old !== null && !Array.isArray(old) ? { ...old } : {};
+  for (const t of task.tasks) {
+    const entry = params[t.name];
+    params[t.name] = { ...(typeof entry === "object" && entry !== null ? entry : {}), prefix: t.prefix };
+  }
+  out.task_specific_params = params;
+  return out;
 }

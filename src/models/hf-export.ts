@@ -3,14 +3,15 @@
 
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { StoredTextTask } from "../data/text-task.ts";
 import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { writeSafetensors } from "../io/safetensors.ts";
 import { toOnnxBytes } from "../runtime/onnx-export.ts";
 import { tokenizerConfigJson } from "../tokenize/special-tokens.ts";
 import type { Tokenizer, TokenizerJson } from "../tokenize/tokenizer.ts";
-import { type LoadedModel, weightsToTensors } from "./folder.ts";
+import { type LoadedModel, TEXT_TASK_FILE, weightsToTensors, writeTextTaskFile } from "./folder.ts";
 import type { HfTokenIds } from "./hf-config.ts";
-import { matchFamily, onnxCarrierConfig, toHfConfig } from "./hf-config-export.ts";
+import { matchFamily, onnxCarrierConfig, toHfConfig, withTextTask } from "./hf-config-export.ts";
 import { type GenerationConfig, generationToHf, HF_GENERATION_DEFAULTS } from "./hf-generation.ts";
 import type { HfModel } from "./hf-import.ts";
 import { HF_ONNX, hfDecoderMergedGraph, hfEncoderGraph } from "./hf-onnx.ts";
@@ -30,6 +31,8 @@ export interface ExportSource {
   hfConfig?: Record<string, unknown>;
   /** Whether the tokenizer's own post-processor adds the model's special tokens (else EOS is appended). */
   tokenizerAddsSpecials: boolean;
+  /** How inputs become sources (a folder's text-task.json): written beside config.json and into it. */
+  textTask?: StoredTextTask | null;
 }
 
 /** What an export did, for the user. */
@@ -79,6 +82,7 @@ export function sourceFromFolder(loaded: LoadedModel): ExportSource {
     generation,
     tokenizer: source,
     tokenizerAddsSpecials: false,
+    textTask: loaded.textTask ?? null,
   };
 }
 
@@ -113,6 +117,24 @@ async function writeTokenizer(src: ExportSource, dir: string, report: ExportRepo
   report.files.push("tokenizer.json", "tokenizer_config.json");
 }
 
+/** config.json with the source's text task in it (task_specific_params, prefix; see withTextTask). */
+function configWithTask(src: ExportSource, json: Record<string, unknown>): Record<string, unknown> {
+  return src.textTask ? withTextTask(json, src.textTask) : json;
+}
+
+/** Copies the source's text-task.json (templates and truncation too), noting what config.json cannot hold. */
+async function writeTextTask(src: ExportSource, dir: string, report: ExportReport): Promise<void> {
+  const task = src.textTask;
+  if (!task) return;
+  await writeTextTaskFile(dir, task);
+  if (existsSync(join(dir, TEXT_TASK_FILE))) report.files.push(TEXT_TASK_FILE);
+  const templated = [task, ...task.tasks].filter((t) => t.template !== "").length;
+  if (templated > 0 || task.truncate !== "none")
+    report.notes.push(
+      `${TEXT_TASK_FILE} keeps the template and truncation; config.json's task_specific_params/prefix hold prefixes only`,
+    );
+}
+
 async function writeGeneration(src: ExportSource, dir: string, report: ExportReport): Promise<void> {
   // _from_model_config false: transformers keeps every attribute of a customised file.
   await writeJsonAtomic(join(dir, "generation_config.json"), {
@@ -125,7 +147,8 @@ async function writeGeneration(src: ExportSource, dir: string, report: ExportRep
 /**
  * Writes a Hugging Face folder: config.json with the family's model_type when the config matches one (else
  * this project's config, which transformers cannot load), model.safetensors named as the family's
- * checkpoints (tied tensors once), generation_config.json and the tokenizer files. Atomic: all or nothing;
+ * checkpoints (tied tensors once), generation_config.json, the tokenizer files and the text task, if any
+ * (text-task.json; a family's config.json also gets its prefixes, see withTextTask). Atomic: all or nothing;
  * `extra` writes more files into the folder before it appears (e.g. a training checkpoint's optimizer state).
  */
 export async function exportHfFolder(
@@ -139,7 +162,8 @@ export async function exportHfFolder(
     report.notes.push(
       "the config matches no Hugging Face family: config.json is seq2seq-ts's own (transformers cannot load it)",
     );
-  const config = family ? json : { architecture: "transformer", ...src.config };
+  // This project's own config.json is read strictly: the text task goes only into text-task.json then.
+  const config = family ? configWithTask(src, json) : { architecture: "transformer", ...src.config };
   await replaceDirAtomic(out, async (tmp) => {
     await writeJsonAtomic(join(tmp, "config.json"), config);
     await writeSafetensors(join(tmp, "model.safetensors"), weightsToTensors(src.model, src.weights), {
@@ -147,6 +171,7 @@ export async function exportHfFolder(
     });
     await writeGeneration(src, tmp, report);
     await writeTokenizer(src, tmp, report);
+    await writeTextTask(src, tmp, report);
     if (extra) await extra(tmp);
   });
   return report;
@@ -154,13 +179,17 @@ export async function exportHfFolder(
 
 /**
  * Writes the ONNX layout: onnx/encoder_model.onnx, onnx/decoder_model_merged.onnx (weights inside), config.json
- * (the family's, or a carrier naming only ids and cache dims), generation_config.json and the tokenizer files.
+ * (the family's, or a carrier naming only ids and cache dims), generation_config.json, the tokenizer files
+ * and the text task as exportHfFolder writes it.
  */
 export async function exportOnnxFolder(src: ExportSource, out: string): Promise<ExportReport> {
   const matched = matchFamily(src.config);
-  const config = matched
-    ? toHfConfig(src.config, src.tokens, src.hfConfig).json
-    : onnxCarrierConfig(src.config, src.tokens);
+  const config = configWithTask(
+    src,
+    matched
+      ? toHfConfig(src.config, src.tokens, src.hfConfig).json
+      : onnxCarrierConfig(src.config, src.tokens),
+  );
   const report: ExportReport = {
     family: config.model_type as string,
     files: ["config.json", HF_ONNX.encoderFile, HF_ONNX.decoderFile],
@@ -179,6 +208,7 @@ export async function exportOnnxFolder(src: ExportSource, out: string): Promise<
     await writeFileAtomic(join(tmp, HF_ONNX.decoderFile), decoder);
     await writeGeneration(src, tmp, report);
     await writeTokenizer(src, tmp, report);
+    await writeTextTask(src, tmp, report);
   });
   return report;
 }

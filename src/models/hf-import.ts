@@ -3,6 +3,7 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { StoredTask, StoredTextTask } from "../data/text-task.ts";
 import { type HfFolderFiles, readHfFolder, readJsonObject } from "../io/hf-folder.ts";
 import type { SafeTensor } from "../io/safetensors.ts";
 import { loadTokenizer } from "../tokenize/load-tokenizer.ts";
@@ -192,4 +193,43 @@ export function toLoadedModel(hf: HfModel): LoadedModel {
     weights: hf.weights,
     tokenizers: jointPair(hf.tokenizer),
   };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The named tasks of a config.json's `task_specific_params` (T5: {"summarization": {"prefix": "summarize: ",
+ * "num_beams": 4, ...}}): each entry with a string `prefix`, as a task `--task NAME` applies. Only the prefix
+ * is used; entries without one (generation settings only) and malformed values are left out.
+ */
+export function hfTasks(hfConfig: Record<string, unknown>): StoredTask[] {
+  const params = hfConfig.task_specific_params;
+  if (!isRecord(params)) return [];
+  return Object.entries(params).flatMap(([name, entry]) =>
+    isRecord(entry) && typeof entry.prefix === "string" ? [{ name, prefix: entry.prefix, template: "" }] : [],
+  );
+}
+
+/**
+ * A folder's text-task.json (`stored`, or null) with the tasks of task_specific_params it does not name
+ * added after its own; null when there is neither. A task named in both keeps text-task.json's settings.
+ */
+export function withHfTasks(
+  stored: StoredTextTask | null,
+  tasks: readonly StoredTask[],
+): StoredTextTask | null {
+  const own = new Set(stored?.tasks.map((t) => t.name));
+  const added = tasks.filter((t) => !own.has(t.name));
+  if (added.length === 0) return stored;
+  const base: StoredTextTask = stored ?? {
+    format: 1,
+    prefix: "",
+    template: "",
+    maxSourceTokens: 0,
+    truncate: "none",
+    tasks: [],
+  };
+  return { ...base, tasks: [...base.tasks, ...added] };
 }

@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Translation, TranslationHypothesis } from "../decode/translate.ts";
 import type { BatchRequest } from "./batcher.ts";
-import type { ModelInfo, PartResult } from "./decode-worker.ts";
+import type { ModelInfo, PartResult, TaskChoice } from "./decode-worker.ts";
 import { HttpError, parseTranslateRequest, type ServerLimits } from "./limits.ts";
 import { registerTranscribeRoute, type TranscribeDeps } from "./transcribe-route.ts";
 
@@ -68,6 +68,16 @@ export function outputJson(t: Translation, nbest: number, attention: boolean): O
   return out;
 }
 
+/**
+ * The prefix a request's inputs get (as Translator.textTaskFor picks it): the explicit one, the named task's,
+ * else the model's own; undefined for a model without a text task asked for nothing.
+ */
+export function appliedPrefix(model: ModelInfo, choice: TaskChoice): string | undefined {
+  if (choice.prefix !== undefined) return choice.prefix;
+  const named = model.textTask?.tasks.find((t) => t.name === choice.task);
+  return named?.prefix ?? model.textTask?.prefix;
+}
+
 function errorBody(error: HttpError): { error: string; limit?: string } {
   return error.limit === undefined ? { error: error.message } : { error: error.message, limit: error.limit };
 }
@@ -119,11 +129,16 @@ export function createApp(deps: AppDeps): Hono {
         options: request.options,
         texts: request.inputs,
         attention: request.returnAttention,
+        task: request.task,
       });
       if (!result.ok) throw new HttpError(400, result.message);
       const nbest = request.options.nbest ?? 1;
+      const model = textModels.find((m) => m.name === request.model)!;
+      const prefix = appliedPrefix(model, request.task);
       return c.json({
         model: request.model,
+        ...(request.task.task === undefined ? {} : { task: request.task.task }),
+        ...(prefix === undefined ? {} : { prefix }),
         outputs: result.translations.map((t) => outputJson(t, nbest, request.returnAttention)),
       });
     },

@@ -1,8 +1,9 @@
 // Dynamic batching: the inputs of concurrent requests with the same model and options are decoded in one
-// translate() call (up to a size limit, after a short wait), then each request gets its own results back.
+// translate() call (up to a size limit, after a short wait; each keeps its own text task), then each
+// request gets its own results back.
 
 import type { TranslateOptions } from "../decode/translate-options.ts";
-import type { DecodeJob, PartResult } from "./decode-worker.ts";
+import type { DecodeJob, PartResult, TaskChoice } from "./decode-worker.ts";
 
 export interface BatcherOptions {
   /** Most input texts in one decoding job (a larger single request still goes as one job). */
@@ -19,11 +20,14 @@ export interface BatchRequest {
   options: TranslateOptions;
   texts: string[];
   attention: boolean;
+  /** The request's text task (absent: the folder's); requests with different tasks may share a job. */
+  task?: TaskChoice;
 }
 
 interface Entry {
   texts: string[];
   attention: boolean;
+  task: TaskChoice;
   resolve: (result: PartResult) => void;
   reject: (error: Error) => void;
 }
@@ -52,9 +56,10 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Groups requests into decoding jobs run by `run`. Requests merge when model and options are equal, except
- * sampling ones: a sample's seed stream depends on the sentence's position in its translate() call, so a
- * sampled request is decoded on its own and gives the same samples however busy the server is.
+ * Groups requests into decoding jobs run by `run`. Requests merge when model and options are equal (their
+ * text tasks may differ: the job gives each part its own), except sampling ones: a sample's seed stream
+ * depends on the sentence's position in its translate() call, so a sampled request is decoded on its own
+ * and gives the same samples however busy the server is.
  */
 export class Batcher {
   private readonly open = new Map<string, Group>();
@@ -90,7 +95,8 @@ export class Batcher {
     }
     if (!group) group = this.newGroup(key, request);
     const result = new Promise<PartResult>((resolve, reject) => {
-      group.entries.push({ texts: request.texts, attention: request.attention, resolve, reject });
+      const { texts, attention, task = {} } = request;
+      group.entries.push({ texts, attention, task, resolve, reject });
     });
     group.size += request.texts.length;
     if (group.size >= this.options.maxBatch) this.seal(group);
@@ -145,6 +151,7 @@ export class Batcher {
       model: group.model,
       options: { ...group.options, batchSize: this.options.maxBatch },
       parts: group.entries.map((e) => e.texts),
+      tasks: group.entries.map((e) => e.task),
       attention: group.entries.some((e) => e.attention),
     };
     this.run(job)

@@ -2,7 +2,9 @@
 // event loop. It loads every served model once, then answers batches of requests with one translate() each.
 
 import { parentPort, workerData } from "node:worker_threads";
+import type { StoredTextTask, TextTask } from "../data/text-task.ts";
 import {
+  InputFormatError,
   loadTranslator,
   SourceTooLongError,
   type TranslateOptions,
@@ -16,6 +18,18 @@ import { SpeechModels, type TranscribeJob, type TranscribeOutcome } from "./tran
 export interface ModelSpec {
   name: string;
   dir: string;
+}
+
+/** How a model's inputs become sources (its text-task.json, less the format number); see src/data/text-task.ts. */
+export type TextTaskInfo = Omit<StoredTextTask, "format">;
+
+/**
+ * The text task one request asks for: a named task of the model (`task`), an explicit prefix (`prefix`, ""
+ * for none), or neither (the folder's own). Checked by the app before it reaches a worker.
+ */
+export interface TaskChoice {
+  task?: string;
+  prefix?: string;
 }
 
 /** What GET /v1/models tells about a model. */
@@ -35,6 +49,8 @@ export interface ModelInfo {
   hfFamily?: string;
   /** A Hugging Face folder: the output length (tokens before EOS) its generation config gives. */
   defaultMaxLength?: number;
+  /** The model's text task (default prefix, template, truncation, named tasks), when it has one. */
+  textTask?: TextTaskInfo;
 }
 
 export interface WorkerInit {
@@ -43,11 +59,15 @@ export interface WorkerInit {
   threads: number;
 }
 
-/** One decoding job: the texts of several requests (`parts`) decoded together with the same options. */
+/**
+ * One decoding job: the texts of several requests (`parts`) decoded together with the same options, each
+ * part with its own text task (`tasks[p]`; absent: every part uses the folder's).
+ */
 export interface DecodeJob {
   model: string;
   options: TranslateOptions;
   parts: string[][];
+  tasks?: TaskChoice[];
   /** Keep the attention weights (else they are dropped before crossing back). */
   attention: boolean;
 }
@@ -67,8 +87,13 @@ export type FromWorker =
   | { type: "error"; id: number; message: string }
   | { type: "closed" };
 
+function textTaskInfo(stored: StoredTextTask): TextTaskInfo {
+  const { prefix, template, maxSourceTokens, truncate, tasks } = stored;
+  return { prefix, template, maxSourceTokens, truncate, tasks: tasks.map((t) => ({ ...t })) };
+}
+
 function describe(name: string, translator: Translator): ModelInfo {
-  const { model } = translator.loaded;
+  const { model, textTask } = translator.loaded;
   const parameters = model.parameters().reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
   return {
     name,
@@ -80,6 +105,7 @@ function describe(name: string, translator: Translator): ModelInfo {
     ...(translator.scheme.hfFamily === undefined
       ? {}
       : { hfFamily: translator.scheme.hfFamily, defaultMaxLength: translator.defaults.maxLength }),
+    ...(textTask ? { textTask: textTaskInfo(textTask) } : {}),
   };
 }
 
@@ -93,18 +119,39 @@ function partOf(active: readonly number[], parts: readonly string[][], index: nu
   throw new Error(`input ${index} is in no part`);
 }
 
+/** A part's text task, or the message refusing it (a task the model does not have). */
+function partTask(translator: Translator, choice: TaskChoice | undefined): TextTask | string {
+  try {
+    return translator.textTaskFor(choice ?? {});
+  } catch (error) {
+    if (error instanceof TranslateOptionsError) return error.message;
+    throw error;
+  }
+}
+
+/** Why input `i` of its request fails that request: too long for model `name`, or unusable by the task. */
+function inputMessage(error: SourceTooLongError | InputFormatError, i: number, name: string): string {
+  if (error instanceof InputFormatError) return `inputs[${i}]: ${error.problem}`;
+  return `inputs[${i}] has ${error.length} source tokens (EOS included); model "${name}" takes at most ${error.limit}`;
+}
+
 /**
- * Decodes every part in one translate() call. A source too long for the model fails only its own part
- * (the others are decoded without it); an option the model cannot honour fails every part.
+ * Decodes every part in one translate() call, each input made a source by its own part's text task. A source
+ * too long for the model, an input the task's template cannot use, or an unknown task fails only its own
+ * part (the others are decoded without it); an option the model cannot honour fails every part.
  */
 export async function runJob(translator: Translator, name: string, job: DecodeJob): Promise<PartResult[]> {
   const results = new Array<PartResult>(job.parts.length);
-  let active = job.parts.map((_, i) => i);
+  const tasks = job.parts.map((_, p) => partTask(translator, job.tasks?.[p]));
+  for (const [p, task] of tasks.entries())
+    if (typeof task === "string") results[p] = { ok: false, message: task };
+  let active = job.parts.map((_, p) => p).filter((p) => typeof tasks[p] !== "string");
   for (;;) {
     try {
       const translations = await translator.translate(
         active.flatMap((p) => job.parts[p]!),
         job.options,
+        active.flatMap((p) => job.parts[p]!.map(() => tasks[p] as TextTask)),
       );
       let offset = 0;
       for (const p of active) {
@@ -119,12 +166,9 @@ export async function runJob(translator: Translator, name: string, job: DecodeJo
         for (const p of active) results[p] = { ok: false, message: error.message };
         return results;
       }
-      if (!(error instanceof SourceTooLongError)) throw error;
+      if (!(error instanceof SourceTooLongError || error instanceof InputFormatError)) throw error;
       const [p, i] = partOf(active, job.parts, error.index);
-      results[p] = {
-        ok: false,
-        message: `inputs[${i}] has ${error.length} source tokens (EOS included); model "${name}" takes at most ${error.limit}`,
-      };
+      results[p] = { ok: false, message: inputMessage(error, i, name) };
       active = active.filter((q) => q !== p);
     }
   }

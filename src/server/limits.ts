@@ -8,7 +8,7 @@ import {
   type TranslateOptions,
 } from "../decode/translate-options.ts";
 import { levenshtein } from "../io/config.ts";
-import type { ModelInfo } from "./decode-worker.ts";
+import type { ModelInfo, TaskChoice } from "./decode-worker.ts";
 
 /** The bounds on one request; every one can be set on the command line. */
 export interface ServerLimits {
@@ -56,6 +56,8 @@ export interface TranslateRequest {
    */
   options: TranslateOptions;
   returnAttention: boolean;
+  /** The text task asked for ({} = the folder's own). */
+  task: TaskChoice;
 }
 
 const NUMBER_FIELDS = [
@@ -71,7 +73,7 @@ const NUMBER_FIELDS = [
   "noRepeatNgram",
 ] as const;
 const BOOLEAN_FIELDS = ["sample", "returnAttention"] as const;
-const FIELDS: readonly string[] = ["inputs", "model", ...NUMBER_FIELDS, ...BOOLEAN_FIELDS];
+const FIELDS: readonly string[] = ["inputs", "model", "task", "prefix", ...NUMBER_FIELDS, ...BOOLEAN_FIELDS];
 
 function nearestField(key: string): string {
   const best = [...FIELDS].sort((a, b) => levenshtein(key, a) - levenshtein(key, b))[0]!;
@@ -123,6 +125,43 @@ function typedOptions(body: Record<string, unknown>): Record<string, number | bo
 }
 
 /**
+ * The text task `body` asks of `model`: `task` (a name among the model's tasks) or `prefix` (any text up to
+ * maxInputChars; "" for none), not both. Throws HttpError 400 naming the field (and the model's tasks).
+ */
+export function parseTaskChoice(
+  body: Record<string, unknown>,
+  model: ModelInfo,
+  limits: ServerLimits,
+): TaskChoice {
+  const { task, prefix } = body;
+  for (const [field, value] of [
+    ["task", task],
+    ["prefix", prefix],
+  ] as const)
+    if (value !== undefined && typeof value !== "string")
+      throw new HttpError(400, `"${field}" must be a string, got ${JSON.stringify(value)}`);
+  if (task !== undefined && prefix !== undefined)
+    throw new HttpError(400, `give "task" or "prefix", not both ("task" sets the prefix)`);
+  if (typeof prefix === "string") {
+    if ([...prefix].length > limits.maxInputChars)
+      throw new HttpError(
+        413,
+        `"prefix" has ${[...prefix].length} characters; this server takes at most ${limits.maxInputChars} (maxInputChars)`,
+        "maxInputChars",
+      );
+    return { prefix };
+  }
+  if (typeof task !== "string") return {};
+  const known = model.textTask?.tasks.map((t) => t.name) ?? [];
+  if (!known.includes(task))
+    throw new HttpError(
+      400,
+      `"task": unknown task "${task}"; ${known.length > 0 ? `model "${model.name}" has tasks ${known.join(", ")}` : `model "${model.name}" has no named tasks`}`,
+    );
+  return { task };
+}
+
+/**
  * Checks the JSON body of POST /v1/translate against the limits and the served models (the first model is
  * the default). Throws HttpError: 400 for a bad field or option (the library's message, naming the option),
  * 404 for an unknown model, 413 for too many or too long inputs.
@@ -147,6 +186,7 @@ export function parseTranslateRequest(
       404,
       `unknown model "${name}"; this server has ${models.map((m) => m.name).join(", ")}`,
     );
+  const task = parseTaskChoice(fields, model, limits);
   const o = typedOptions(fields);
   checkBound(o["beam"] as number | undefined, "beam", limits.maxBeam, "maxBeam");
   checkBound(o["nbest"] as number | undefined, "nbest", limits.maxNbest, "maxNbest");
@@ -177,5 +217,6 @@ export function parseTranslateRequest(
     throw new HttpError(400, (error as Error).message);
   }
   const options = definedOnly(requested);
-  return { model: model.name, inputs, options, returnAttention: (o["returnAttention"] as boolean) ?? false };
+  const returnAttention = (o["returnAttention"] as boolean) ?? false;
+  return { model: model.name, inputs, options, returnAttention, task };
 }
