@@ -47,7 +47,8 @@ averaged/ and plot.svg/plot.png. Ctrl-C writes a checkpoint and exits with statu
 Speech models (whisper, speech-gru) train on manifests as \`seq2seq data speech\` writes them:
 --speech-train/--speech-valid (data.speech.train/valid; data.speech.language and .task pick a multilingual
 Whisper folder's prompt), train.batchFrames, train.specAugment.*; the run folder gets last/ and best/ (by
-validation CER) for \`seq2seq transcribe --model\`, and log.jsonl (docs/speech.md). Speech runs do not resume.
+validation CER) for \`seq2seq transcribe --model\`, log.jsonl and checkpoints/step-N/ that --resume continues
+(docs/speech.md).
 
 Examples:
   seq2seq train --config configs/transformer-reverse.yaml
@@ -119,8 +120,10 @@ function speechSummary(result: SpeechRunResult): string[] {
     lines.push(
       `best: CER ${b.cer.toFixed(2)} %, WER ${b.wer.toFixed(2)} % at step ${b.step} (saved in ${b.dir})`,
     );
-  lines.push(`log: ${join(result.runDir, "log.jsonl")}`);
+  lines.push(`checkpoint: ${result.checkpoint}`, `log: ${join(result.runDir, "log.jsonl")}`);
   lines.push(`transcribe: seq2seq transcribe --model ${b?.dir ?? result.last} file.wav`);
+  if (result.stopped === "signal")
+    lines.push(`continue with the same command plus --resume (and --out ${result.runDir})`);
   return lines;
 }
 
@@ -177,13 +180,9 @@ export function register(program: Command): void {
       }
       const out = runFolder(flags);
       if (isSpeechRun(config)) {
-        if (flags.resume)
-          throw new Error(
-            "speech runs do not resume: continue from a saved folder with a new run, " +
-              `--init-from ${join(out, "last")} --out OTHER (the optimizer state starts afresh)`,
-          );
         const log = (line: string) => process.stdout.write(`${line}\n`);
-        const result = await untilSignal((signal) => runSpeechTraining(config, { out, log, signal }));
+        const resume = flags.resume ?? false;
+        const result = await untilSignal((signal) => runSpeechTraining(config, { out, resume, log, signal }));
         for (const line of speechSummary(result)) log(line);
         if (result.stopped === "signal") process.exitCode = 130;
         return;

@@ -106,17 +106,29 @@ export interface CheckpointContent {
 
 /** Writes a checkpoint folder atomically (a crash leaves the previous checkpoint intact). */
 export async function saveCheckpoint(dir: string, c: CheckpointContent): Promise<void> {
-  const P = c.layout.total;
-  const flat = (data: Float32Array) => ({ dtype: "F32" as const, shape: [P], data });
   const write = c.writeFolder ?? ownFolderWriter(c.modelConfig, c.model, c.tokenizers);
-  await write(dir, unflatten(c.layout, c.optimizer.params), async (tmp) => {
-    await writeSafetensors(
-      join(tmp, TRAINING_STATE_FILE),
-      { params: flat(c.optimizer.params), adam_m: flat(c.optimizer.m), adam_v: flat(c.optimizer.v) },
-      { format: "seq2seq-ts-training-state", step: String(c.trainer.step) },
-    );
-    await writeJsonAtomic(join(tmp, TRAINER_STATE_FILE), c.trainer);
-  });
+  await write(dir, unflatten(c.layout, c.optimizer.params), (tmp) =>
+    writeTrainingState(tmp, c.layout, c.optimizer, c.trainer),
+  );
+}
+
+/**
+ * Writes a checkpoint's resumable part into the folder `dir` (a temporary folder being filled):
+ * training_state.safetensors (flat params, AdamW m and v) and trainer_state.json (`trainer`, any run's state).
+ */
+export async function writeTrainingState(
+  dir: string,
+  layout: FlatLayout,
+  optimizer: OptimizerState,
+  trainer: { step: number },
+): Promise<void> {
+  const flat = (data: Float32Array) => ({ dtype: "F32" as const, shape: [layout.total], data });
+  await writeSafetensors(
+    join(dir, TRAINING_STATE_FILE),
+    { params: flat(optimizer.params), adam_m: flat(optimizer.m), adam_v: flat(optimizer.v) },
+    { format: "seq2seq-ts-training-state", step: String(trainer.step) },
+  );
+  await writeJsonAtomic(join(dir, TRAINER_STATE_FILE), trainer);
 }
 
 /** Reads trainer_state.json; a missing or malformed file is an error naming it. */
@@ -140,7 +152,7 @@ export async function readTrainerState(dir: string): Promise<TrainerState> {
 export async function readOptimizerState(
   dir: string,
   layout: FlatLayout,
-  trainer: TrainerState,
+  trainer: Pick<TrainerState, "step" | "layout">,
 ): Promise<OptimizerState> {
   const file = join(dir, TRAINING_STATE_FILE);
   if (!existsSync(file))

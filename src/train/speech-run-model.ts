@@ -2,6 +2,7 @@
 // transcripts), or started from a folder (train.initFrom: a Hugging Face Whisper folder or a speech model saved
 // here) with its tokenizer, its target conventions, and a writer of folders that `seq2seq transcribe` loads.
 
+import { replaceDirAtomic } from "../io/atomic.ts";
 import { ConfigError } from "../io/config.ts";
 import { isHfFolder } from "../io/hf-folder.ts";
 import { loadModelFolder, saveModelFolder } from "../models/folder.ts";
@@ -9,8 +10,9 @@ import { loadHfWhisper, saveHfWhisperFolder } from "../models/hf-whisper.ts";
 import { buildModel, type ModelConfig, resolveModelConfig } from "../models/registry.ts";
 import type { Seq2SeqModel } from "../models/seq2seq.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
-import { jointPair } from "../tokenize/tokenizer-pair.ts";
+import { jointPair, loadTokenizerPair } from "../tokenize/tokenizer-pair.ts";
 import { trainTokenizer } from "../tokenize/train-tokenizer.ts";
+import type { ModelFolderWriter } from "./checkpoint.ts";
 import { INIT_FROM_KEY, INIT_FROM_OVERRIDABLE } from "./init-from.ts";
 import { type SpeechTargetIds, speechModelConfig } from "./speech-train.ts";
 import type { RunConfig } from "./train-config.ts";
@@ -31,8 +33,11 @@ export interface SpeechRunModel {
   /** Pad (or refuse longer) audio to this many seconds before its features: a Hugging Face Whisper's window. */
   chunkSeconds?: number;
   nMels: number;
-  /** Writes a model folder `seq2seq transcribe --model` loads with the same conventions, atomically. */
-  save(dir: string, weights: ReadonlyMap<string, Float32Array>): Promise<void>;
+  /**
+   * Writes a model folder `seq2seq transcribe --model` loads with the same conventions, atomically, with the
+   * files `extra` writes into it (a checkpoint's training state).
+   */
+  save: ModelFolderWriter;
 }
 
 /** The model keys a run from a folder may change (dropouts), as set in the run's model section. */
@@ -61,7 +66,13 @@ async function fromHfWhisper(dir: string, config: RunConfig): Promise<SpeechRunM
     prompt: hf.generation.decoderPromptIds ?? [],
     chunkSeconds: hf.model.maxSourceLength / 100,
     nMels: hf.config.nMels,
-    save: (out, weights) => saveHfWhisperFolder(hf, weights, out),
+    save: (out, weights, extra) =>
+      extra
+        ? replaceDirAtomic(out, async (tmp) => {
+            await saveHfWhisperFolder(hf, weights, tmp);
+            await extra(tmp);
+          })
+        : saveHfWhisperFolder(hf, weights, out),
   };
 }
 
@@ -85,14 +96,23 @@ async function fromOwnFolder(dir: string, config: RunConfig): Promise<SpeechRunM
     ids: { decoderStart: tokenizer.specials.bos, eos: tokenizer.specials.eos },
     prompt: [],
     nMels: model.featureSize ?? 80,
-    save: (out, weights) =>
-      saveModelFolder(out, { config: modelConfig, model, weights, tokenizers: loaded.tokenizers }),
+    save: (out, weights, extra) =>
+      saveModelFolder(out, { config: modelConfig, model, weights, tokenizers: loaded.tokenizers }, extra),
   };
 }
 
-/** A new model: the run's model section, a tokenizer trained on the transcripts (the tokenizer section). */
-async function fromScratch(config: RunConfig, texts: readonly string[]): Promise<SpeechRunModel> {
-  const tokenizer = await trainTokenizer(texts, config.tokenizer);
+/**
+ * A new model: the run's model section, a tokenizer trained on the transcripts (the tokenizer section), or the
+ * one saved in `tokenizerDir` (a checkpoint of the run being resumed).
+ */
+async function fromScratch(
+  config: RunConfig,
+  texts: readonly string[],
+  tokenizerDir?: string,
+): Promise<SpeechRunModel> {
+  const tokenizer = tokenizerDir
+    ? loadTokenizerPair(tokenizerDir).target
+    : await trainTokenizer(texts, config.tokenizer);
   const nMels = typeof config.model["nMels"] === "number" ? config.model["nMels"] : 80;
   const modelConfig = speechModelConfig(config.model, tokenizer, nMels);
   const model = buildModel(modelConfig);
@@ -104,17 +124,22 @@ async function fromScratch(config: RunConfig, texts: readonly string[]): Promise
     ids: { decoderStart: tokenizer.specials.bos, eos: tokenizer.specials.eos },
     prompt: [],
     nMels,
-    save: (out, weights) =>
-      saveModelFolder(out, { config: modelConfig, model, weights, tokenizers: jointPair(tokenizer) }),
+    save: (out, weights, extra) =>
+      saveModelFolder(out, { config: modelConfig, model, weights, tokenizers: jointPair(tokenizer) }, extra),
   };
 }
 
 /**
  * The model of a speech run: from train.initFrom when set (a Hugging Face Whisper folder, with
  * data.speech.language/task choosing its prompt, or a speech folder of this project), else from scratch with a
- * tokenizer trained on `texts`. data.speech.language and task apply to Hugging Face Whisper folders only.
+ * tokenizer trained on `texts` (or, resuming, the one saved in the checkpoint `resumeDir`).
+ * data.speech.language and task apply to Hugging Face Whisper folders only.
  */
-export async function speechRunModel(config: RunConfig, texts: readonly string[]): Promise<SpeechRunModel> {
+export async function speechRunModel(
+  config: RunConfig,
+  texts: readonly string[],
+  resumeDir?: string,
+): Promise<SpeechRunModel> {
   const dir = config.train.initFrom;
   const hf = dir !== "" && isHfFolder(dir);
   for (const key of ["language", "task"] as const)
@@ -123,6 +148,6 @@ export async function speechRunModel(config: RunConfig, texts: readonly string[]
         `config key "data.speech.${key}" applies to a Hugging Face Whisper folder (train.initFrom) only`,
         `data.speech.${key}`,
       );
-  if (dir === "") return fromScratch(config, texts);
+  if (dir === "") return fromScratch(config, texts, resumeDir);
   return hf ? fromHfWhisper(dir, config) : fromOwnFolder(dir, config);
 }

@@ -1,7 +1,8 @@
 // `seq2seq train` for speech models: a run config whose data are speech manifests (data.speech) trains or
-// fine-tunes a speech model, saving last/ (and best/) folders `seq2seq transcribe` loads and scoring CER/WER.
+// fine-tunes a speech model, saving last/ (and best/) folders `seq2seq transcribe` loads, scoring CER/WER and
+// writing resumable checkpoints (src/train/speech-checkpoint.ts); --resume continues from the newest.
 
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cp } from "node:fs/promises";
 import { join } from "node:path";
 import { logMelSpectrogram } from "../audio/mel.ts";
@@ -13,10 +14,25 @@ import { loadTranscriber } from "../decode/transcribe.ts";
 import { replaceDirAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { configToJson } from "../io/config.ts";
 import { corpusCer, corpusWer } from "../metrics/edit-distance.ts";
+import { CHECKPOINTS_DIR, readOptimizerState } from "./checkpoint.ts";
 import { RUN_CONFIG_FILE, runSchedule } from "./run-setup.ts";
+import type { LrSchedule } from "./schedules.ts";
+import {
+  openSpeechCheckpoint,
+  SpeechRunLog,
+  type SpeechScore,
+  type SpeechTrainerState,
+  saveSpeechCheckpoint,
+  speechDataFingerprint,
+} from "./speech-checkpoint.ts";
+import type { SpeechCheckpoint, SpeechLoopState, SpeechTrainResult } from "./speech-loop.ts";
 import { type SpeechRunModel, speechRunModel } from "./speech-run-model.ts";
-import { type SpeechCheckpoint, type SpeechTrainResult, trainSpeech } from "./speech-train.ts";
-import type { RunConfig } from "./train-config.ts";
+import { trainSpeech } from "./speech-train.ts";
+import { flatLayout } from "./step-graph.ts";
+import type { OptimizerState } from "./stepper.ts";
+import { configHash, type RunConfig } from "./train-config.ts";
+
+export type { SpeechScore } from "./speech-checkpoint.ts";
 
 /** The run folder's parts: the newest model, the best by the validation metric, the JSONL log. */
 export const SPEECH_RUN_FILES = { last: "last", best: "best", log: "log.jsonl" } as const;
@@ -27,18 +43,13 @@ export function isSpeechRun(config: RunConfig): boolean {
 }
 
 export interface SpeechRunOptions {
-  /** The run folder (must not hold a run yet). */
+  /** The run folder (must not hold a run yet, unless resuming). */
   out: string;
+  /** Continue from the newest checkpoint in `out` (the config must be the run's, but RESUMABLE_KEYS). */
+  resume?: boolean;
   log?: (line: string) => void;
-  /** Stops after the current step, then saves and validates as at the end. */
+  /** Stops after the current step, then writes a checkpoint and last/ (without validating). */
   signal?: AbortSignal;
-}
-
-/** One validation: the metrics on the validation manifest (when there is one). */
-export interface SpeechScore {
-  step: number;
-  cer: number;
-  wer: number;
 }
 
 export interface SpeechRunResult {
@@ -49,6 +60,8 @@ export interface SpeechRunResult {
   loss: number;
   /** The model after the last step. */
   last: string;
+  /** The newest checkpoint (a model folder that also resumes). */
+  checkpoint: string;
   /** Its scores (undefined without data.speech.valid). */
   final?: SpeechScore;
   /** The best model by train.metric (cer unless wer), with its scores. */
@@ -123,105 +136,207 @@ async function scoreFolder(
   }
 }
 
-/** Refuses a folder that already holds a run (speech runs do not resume). */
-function openRunFolder(config: RunConfig, out: string): void {
-  for (const part of [SPEECH_RUN_FILES.last, SPEECH_RUN_FILES.log])
+/** A fresh run refuses a folder that holds a run; a resumed one gets its newest checkpoint, checked. */
+async function openRunFolder(
+  config: RunConfig,
+  out: string,
+  resume: boolean,
+  fingerprint: string,
+): Promise<{ dir: string; state: SpeechTrainerState } | null> {
+  if (resume) return openSpeechCheckpoint(out, config, fingerprint);
+  for (const part of [CHECKPOINTS_DIR, SPEECH_RUN_FILES.last, SPEECH_RUN_FILES.log])
     if (existsSync(join(out, part)))
       throw new Error(
-        `${out} already holds a training run (${join(out, part)}): choose another --out (a speech run does ` +
-          `not resume; to train on, start a new run with --init-from ${join(out, SPEECH_RUN_FILES.last)})`,
+        `${out} already holds a training run (${join(out, part)}): pass --resume to continue it, ` +
+          "or choose another --out",
       );
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, RUN_CONFIG_FILE), configToJson(config));
+  return null;
 }
 
-/** Saves last/, scores it, keeps best/ and logs; returns whether training should go on (train.patience). */
-class SpeechCheckpoints {
-  best?: SpeechScore & { dir: string };
+/** The state at a save: the weights, optimizer and loop state, and the mean loss since the last save. */
+type SavePoint = Pick<SpeechCheckpoint, "step" | "loss" | "weights" | "optimizer" | "state">;
+
+/** What a speech run keeps between saves: scores, patience, the log and the newest checkpoint. */
+class SpeechRunState {
+  best?: SpeechScore;
   final?: SpeechScore;
+  sinceBest = 0;
   savedStep = -1;
-  private sinceBest = 0;
+  checkpoint = "";
+  readonly log: SpeechRunLog;
 
   constructor(
     private readonly config: RunConfig,
     private readonly out: string,
     private readonly m: SpeechRunModel,
     private readonly clips: ValidationClips,
+    private readonly schedule: LrSchedule,
+    private readonly fingerprint: string,
     private readonly note: (line: string) => void,
-    private readonly schedule: { reportMetric(value: number): boolean },
-  ) {}
+  ) {
+    this.log = new SpeechRunLog(join(out, SPEECH_RUN_FILES.log));
+  }
 
-  async save(c: SpeechCheckpoint): Promise<boolean> {
+  /** Takes over a checkpoint's state: scores, patience, schedule, and the log up to it. */
+  async restore(dir: string, s: SpeechTrainerState): Promise<void> {
+    this.schedule.loadStateDict(s.schedule);
+    this.best = s.best ?? undefined;
+    this.final = s.final ?? undefined;
+    this.sinceBest = s.sinceBest;
+    this.savedStep = s.step;
+    this.checkpoint = dir;
+    await this.log.keep(s.logRecords);
+  }
+
+  /**
+   * Saves last/, validates when asked (at a boundary the value feeds the schedule and the patience count; off
+   * one, at the end, it can only set a new best), logs, and writes a checkpoint; returns whether training
+   * should go on (train.patience).
+   */
+  async save(c: SavePoint, boundary: boolean, validate: boolean): Promise<boolean> {
     const last = join(this.out, SPEECH_RUN_FILES.last);
     await this.m.save(last, c.weights);
     this.savedStep = c.step;
-    const record: Record<string, unknown> = { type: "checkpoint", step: c.step, loss: c.loss };
-    if (this.clips.files.length === 0) {
-      this.log(record, `step ${c.step}: saved ${last}`);
-      return true;
+    let record: Record<string, unknown> = { type: "checkpoint", step: c.step, loss: c.loss };
+    let line = `step ${c.step}: saved ${last}`;
+    if (validate && this.clips.files.length > 0) {
+      const v = await this.validate(c.step, last, boundary);
+      [record, line] = [{ ...record, ...v.fields }, v.line];
     }
-    const { cer, wer, sample } = await scoreFolder(last, this.clips, this.config);
-    this.final = { step: c.step, cer, wer };
-    const value = this.config.train.metric === "wer" ? wer : cer;
-    const previous = this.best && (this.config.train.metric === "wer" ? this.best.wer : this.best.cer);
-    const improved = previous === undefined || value < previous;
-    if (improved && this.config.train.keepBest) {
-      const dir = join(this.out, SPEECH_RUN_FILES.best);
-      await replaceDirAtomic(dir, async (tmp) => {
-        await cp(last, tmp, { recursive: true });
-        await writeJsonAtomic(join(tmp, "best.json"), { step: c.step, cer, wer });
-      });
-      this.best = { step: c.step, cer, wer, dir };
-    }
-    this.sinceBest = improved ? 0 : this.sinceBest + 1;
-    if (this.schedule.reportMetric(value)) this.note(`step ${c.step}: learning rate reduced (plateau)`);
-    const scores = `CER ${cer.toFixed(2)} %, WER ${wer.toFixed(2)} % (${this.clips.files.length} clips)`;
-    const line = `step ${c.step}: validation ${scores}${improved ? ", best so far" : ""}; ${sample.join(", ")}`;
-    this.log({ ...record, cer, wer, clips: this.clips.files.length }, line);
-    const patience = this.config.train.patience;
-    return !(patience > 0 && this.sinceBest >= patience);
+    this.log.append(record);
+    this.note(line);
+    const t = this.config.train;
+    const state = this.trainerState(c.state);
+    const content = { write: this.m.save, layout: this.layout(), optimizer: c.optimizer, state };
+    this.checkpoint = await saveSpeechCheckpoint(this.out, content, t.keepLast);
+    return !(t.patience > 0 && this.sinceBest >= t.patience);
   }
 
-  private log(record: Record<string, unknown>, line: string): void {
-    appendFileSync(join(this.out, SPEECH_RUN_FILES.log), `${JSON.stringify(record)}\n`);
-    this.note(line);
+  private async validate(
+    step: number,
+    last: string,
+    boundary: boolean,
+  ): Promise<{ fields: Record<string, number>; line: string }> {
+    const { cer, wer, sample } = await scoreFolder(last, this.clips, this.config);
+    this.final = { step, cer, wer };
+    const t = this.config.train;
+    const value = t.metric === "wer" ? wer : cer;
+    const previous = this.best && (t.metric === "wer" ? this.best.wer : this.best.cer);
+    const improved = previous === undefined || value < previous;
+    if (improved) {
+      this.best = { step, cer, wer };
+      if (t.keepBest)
+        await replaceDirAtomic(join(this.out, SPEECH_RUN_FILES.best), async (tmp) => {
+          await cp(last, tmp, { recursive: true });
+          await writeJsonAtomic(join(tmp, "best.json"), { step, cer, wer });
+        });
+    }
+    if (boundary) {
+      this.sinceBest = improved ? 0 : this.sinceBest + 1;
+      if (this.schedule.reportMetric(value)) this.note(`step ${step}: learning rate reduced (plateau)`);
+    }
+    const scores = `CER ${cer.toFixed(2)} %, WER ${wer.toFixed(2)} % (${this.clips.files.length} clips)`;
+    const line = `step ${step}: validation ${scores}${improved ? ", best so far" : ""}; ${sample.join(", ")}`;
+    return { fields: { cer, wer, clips: this.clips.files.length }, line };
+  }
+
+  private layout() {
+    return flatLayout(this.m.model.parameters());
+  }
+
+  private trainerState(loop: SpeechLoopState): SpeechTrainerState {
+    const layout = this.layout();
+    return {
+      format: 1,
+      kind: "speech",
+      step: loop.step,
+      loop,
+      seed: this.config.train.seed,
+      schedule: this.schedule.stateDict(),
+      best: this.best ?? null,
+      final: this.final ?? null,
+      sinceBest: this.sinceBest,
+      logRecords: this.log.count,
+      configHash: configHash(this.config),
+      config: this.config,
+      dataFingerprint: this.fingerprint,
+      layout: { total: layout.total, names: layout.slots.map((s) => s.name) },
+    };
+  }
+
+  /** The best model's folder and scores (with train.keepBest). */
+  bestResult(): SpeechRunResult["best"] {
+    if (!this.best || !this.config.train.keepBest) return undefined;
+    return { ...this.best, dir: join(this.out, SPEECH_RUN_FILES.best) };
   }
 }
 
-/**
- * Runs a speech training run: reads the manifests (data.speech.train, .valid), sets up the model (from scratch
- * or train.initFrom), trains with the train section's schedule, batchFrames and specAugment, and every
- * train.validEvery steps and at the end saves `<out>/last` (atomically) and, with a validation manifest,
- * transcribes it with that folder for CER/WER and keeps the best in `<out>/best`.
- */
-export async function runSpeechTraining(config: RunConfig, o: SpeechRunOptions): Promise<SpeechRunResult> {
-  const note = o.log ?? (() => {});
+/** The data and model of a speech run, read and checked before its folder is touched beyond opening it. */
+async function prepareRun(config: RunConfig, o: SpeechRunOptions, note: (line: string) => void) {
   const { data: d, train: t } = config;
   const trainExamples = await readSpeechManifest(d.speech.train);
   const limited = d.limit > 0 ? trainExamples.slice(0, d.limit) : trainExamples;
   const validExamples = d.speech.valid === "" ? [] : await readSpeechManifest(d.speech.valid);
   if (limited.length === 0) throw new Error(`${d.speech.train}: the manifest has no utterances`);
-  openRunFolder(config, o.out);
+  const fingerprint = speechDataFingerprint(d.speech.train, limited);
+  const resumed = await openRunFolder(config, o.out, o.resume ?? false, fingerprint);
   const m = await speechRunModel(
     config,
     limited.map((e) => e.text),
+    resumed?.dir,
   );
   note(`model: ${m.origin}, ${m.model.parameterCount()} parameters`);
+  const optimizer = resumed
+    ? await readOptimizerState(resumed.dir, flatLayout(m.model.parameters()), resumed.state)
+    : undefined;
   const featured = await trainingFeatures(limited, m, note);
   note(`data: ${featured.length} training utterances from ${d.speech.train}`);
   const maxSeconds = m.model.maxSourceLength === undefined ? undefined : m.model.maxSourceLength / 100;
   const clips = await validationClips(validExamples, maxSeconds, t.validMaxExamples, note);
+  return { fingerprint, resumed, m, optimizer, featured, clips };
+}
+
+/** Where a resumed run's loop starts: the checkpoint's state (train.exactResume off: no dropout replay). */
+function resumeFrom(config: RunConfig, optimizer: OptimizerState, loop: SpeechLoopState) {
+  const state = config.train.exactResume
+    ? loop
+    : { ...loop, segment: { step: loop.step, position: loop.position } };
+  return { optimizer, state };
+}
+
+/**
+ * Runs a speech training run: reads the manifests (data.speech.train, .valid), sets up the model (from scratch
+ * or train.initFrom), trains with the train section's schedule, batchFrames and specAugment, and every
+ * train.validEvery steps (train.saveEvery too) and at the end saves `<out>/last` and a resumable checkpoint
+ * `<out>/checkpoints/step-N` (atomically; the newest train.keepLast kept) and, with a validation manifest,
+ * transcribes it with last/ for CER/WER and keeps the best in `<out>/best`. With `resume`, continues from the
+ * newest checkpoint as if the run had not stopped (the same losses).
+ */
+export async function runSpeechTraining(config: RunConfig, o: SpeechRunOptions): Promise<SpeechRunResult> {
+  const note = o.log ?? (() => {});
+  const t = config.train;
+  const { fingerprint, resumed, m, optimizer, featured, clips } = await prepareRun(config, o, note);
   const schedule = runSchedule(config, t.metric === "wer" ? "wer" : "cer");
-  const checkpoints = new SpeechCheckpoints(config, o.out, m, clips, note, schedule);
+  const run = new SpeechRunState(config, o.out, m, clips, schedule, fingerprint, note);
+  if (resumed) await run.restore(resumed.dir, resumed.state);
+  const start = resumed?.state.step ?? 0;
+  run.log.append({ type: resumed ? "resume" : "start", step: start });
+  if (resumed) note(`resuming ${resumed.dir} at step ${start}`);
+  const patienceSpent = t.patience > 0 && run.sinceBest >= t.patience;
+  if (patienceSpent) note(`early stopping: no improvement in ${t.patience} validations`);
+  const maxSteps = t.maxSteps > 0 ? t.maxSteps : Number.MAX_SAFE_INTEGER;
   const a = t.specAugment;
   const result = await trainSpeech({
     model: m.config,
     start: m.weights ? { config: m.config, weights: m.weights } : undefined,
+    resume: resumed && optimizer ? resumeFrom(config, optimizer, resumed.state.loop) : undefined,
     examples: featured,
     tokenizer: m.tokenizer,
     targets: featured.map((e) => [...m.prompt, ...m.tokenizer.encode(e.text)]),
     ids: m.ids,
-    steps: t.maxSteps > 0 ? t.maxSteps : Number.MAX_SAFE_INTEGER,
+    steps: patienceSpent ? start : maxSteps,
     maxSeconds: t.maxSeconds > 0 ? t.maxSeconds : undefined,
     maxEpochs: t.maxEpochs > 0 ? t.maxEpochs : undefined,
     lr: t.lr,
@@ -236,19 +351,24 @@ export async function runSpeechTraining(config: RunConfig, o: SpeechRunOptions):
     threads: t.threads,
     log: note,
     logEvery: t.logEvery,
-    checkpointEvery: t.validEvery,
-    onCheckpoint: (c) => checkpoints.save(c),
+    checkpointAt: (step) => step % t.validEvery === 0 || (t.saveEvery > 0 && step % t.saveEvery === 0),
+    onCheckpoint: (c) => run.save(c, true, c.step % t.validEvery === 0),
+    onStep: (r) => run.log.append({ type: "step", ...r }),
     signal: o.signal,
   });
-  if (checkpoints.savedStep !== result.steps)
-    await checkpoints.save({ step: result.steps, loss: result.loss, weights: result.weights });
+  if (run.savedStep !== result.steps) {
+    const { since } = result.state;
+    const loss = since.steps > 0 ? since.loss / since.steps : Number.NaN;
+    await run.save({ ...result, step: result.steps, loss }, false, result.stopped !== "signal");
+  }
   return {
     runDir: o.out,
     steps: result.steps,
-    stopped: result.stopped,
+    stopped: patienceSpent ? "checkpoint" : result.stopped,
     loss: result.loss,
     last: join(o.out, SPEECH_RUN_FILES.last),
-    final: checkpoints.final,
-    best: checkpoints.best,
+    checkpoint: run.checkpoint,
+    final: run.final,
+    best: run.bestResult(),
   };
 }

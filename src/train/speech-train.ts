@@ -1,18 +1,38 @@
-// Training a speech model (Whisper-style or the context-vector RNN baseline) on featured utterances, from scratch
-// or from given weights: batches by frame count, optional SpecAugment, the one-graph AdamW step (one graph per
-// length bucket for RNNs), an LR schedule, periodic checkpoint callbacks; padding is masked by row lengths.
+// Training a speech model (Whisper-style or the context-vector RNN baseline) on featured utterances, from scratch,
+// from given weights or from a checkpoint's state: batches by frame count, optional SpecAugment, the one-graph
+// AdamW step (one graph per length bucket for RNNs) run by src/train/speech-loop.ts; padding masked by lengths.
 
 import { type SpecAugmentOptions, specAugment } from "../audio/spec-augment.ts";
 import { mixSeed } from "../data/rng.ts";
-import { type FeaturedExample, makeSpeechBatches, padFeatures, targetFeeds } from "../data/speech-dataset.ts";
+import {
+  type FeaturedExample,
+  makeSpeechBatches,
+  padFeatures,
+  type SpeechBatch,
+  targetFeeds,
+} from "../data/speech-dataset.ts";
 import type { HostTensor } from "../graph/tensor.ts";
 import { buildModel, type ModelConfig, resolveModelConfig } from "../models/registry.ts";
 import { IO, type Seq2SeqModel } from "../models/seq2seq.ts";
 import { Whisper } from "../models/whisper.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
-import { ADAMW_DEFAULTS, type AdamWConfig, type FlatLayout, flatLayout } from "./step-graph.ts";
-import { initialFlatParams, unflatten } from "./step-runner.ts";
-import { type LossVariant, lossVariants, pickVariant, Stepper } from "./stepper.ts";
+import {
+  SpeechLoop,
+  type SpeechLoopOptions,
+  type SpeechLoopPlan,
+  type SpeechTrainResult,
+} from "./speech-loop.ts";
+import { type FlatLayout, flatLayout } from "./step-graph.ts";
+import { initialFlatParams } from "./step-runner.ts";
+import { type LossVariant, lossVariants, type OptimizerState, pickVariant } from "./stepper.ts";
+
+export type {
+  SpeechCheckpoint,
+  SpeechDataPosition,
+  SpeechLoopState,
+  SpeechStepRecord,
+  SpeechTrainResult,
+} from "./speech-loop.ts";
 
 /** The target id that marks padding in tgt_out for Whisper: no token at all, as transformers' -100. */
 export const IGNORE_TARGET = -100;
@@ -23,7 +43,7 @@ export interface SpeechTargetIds {
   eos: number;
 }
 
-export interface SpeechTrainOptions {
+export interface SpeechTrainOptions extends SpeechLoopOptions {
   /** Architecture ("whisper" or "speech-gru") and options; vocabSize, padId and nMels are filled in. */
   model: ModelConfig;
   examples: readonly FeaturedExample[];
@@ -31,64 +51,17 @@ export interface SpeechTrainOptions {
   tokenizer: Tokenizer;
   /**
    * Fine-tuning: the model config as it is (nothing filled in from the tokenizer) and its weights, the first
-   * parameters. Default: `model` from scratch, seeded initialisation.
+   * parameters (a resumed run's come from `resume`). Default: `model` from scratch, seeded initialisation.
    */
   start?: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> };
   /** Each example's target ids before EOS (e.g. a Whisper prompt + the text); default tokenizer.encode(text). */
   targets?: readonly (readonly number[])[];
   /** Default: the tokenizer's BOS and EOS. */
   ids?: SpeechTargetIds;
-  /** Optimizer steps. */
-  steps: number;
-  /** Stop earlier once this many seconds have passed. */
-  maxSeconds?: number;
-  /** Stop earlier after this many passes over the examples. */
-  maxEpochs?: number;
-  /** Peak learning rate of the Noam schedule (reached after warmupSteps); see also lrAt. */
-  lr: number;
-  warmupSteps: number;
-  /** The learning rate of step n (1-based); default Noam with `lr` and `warmupSteps`. */
-  lrAt?: (step: number) => number;
   /** Rows × padded frames per batch. */
   batchFrames: number;
   specAugment?: Omit<SpecAugmentOptions, "seed">;
   labelSmoothing?: number;
-  weightDecay?: number;
-  /** AdamW settings over ADAMW_DEFAULTS (weightDecay above wins when both are given). */
-  adamw?: Partial<AdamWConfig>;
-  seed: number;
-  /** ONNX Runtime threads (default 2). */
-  threads?: number;
-  log?: (line: string) => void;
-  /** Log every this many steps (default 100). */
-  logEvery?: number;
-  /** Call onCheckpoint every this many steps (default: never). */
-  checkpointEvery?: number;
-  /** Gets the weights at a checkpoint (e.g. to save and validate them); returning false stops training. */
-  onCheckpoint?: (c: SpeechCheckpoint) => Promise<boolean | undefined>;
-  /** Stops training after the current step once aborted (e.g. on Ctrl-C). */
-  signal?: AbortSignal;
-}
-
-/** The state handed to onCheckpoint. */
-export interface SpeechCheckpoint {
-  step: number;
-  /** Mean loss since the previous checkpoint. */
-  loss: number;
-  weights: Map<string, Float32Array>;
-}
-
-export interface SpeechTrainResult {
-  /** The resolved model config (what config.json stores). */
-  config: ModelConfig;
-  model: Seq2SeqModel;
-  weights: Map<string, Float32Array>;
-  steps: number;
-  seconds: number;
-  /** Mean loss of the last logged window of steps. */
-  loss: number;
-  /** Why training ended. */
-  stopped: "steps" | "seconds" | "epochs" | "signal" | "checkpoint";
 }
 
 /** The model config with the tokenizer's vocabulary and the features' mel bins filled in, resolved. */
@@ -99,11 +72,6 @@ export function speechModelConfig(model: ModelConfig, tokenizer: Tokenizer, nMel
     padId: tokenizer.specials.pad,
     nMels,
   });
-}
-
-/** Noam's warm-up then inverse square root, peaking at `lr` after `warmup` steps. */
-function noam(step: number, lr: number, warmup: number): number {
-  return lr * Math.min(step / warmup, Math.sqrt(warmup / step));
 }
 
 /**
@@ -181,20 +149,13 @@ function fittingExamples(
   return kept;
 }
 
-/** A fresh optimizer over the model's parameters (given or seeded initial weights, zero moments). */
-function newStepper(model: Seq2SeqModel, variants: readonly LossVariant[], o: SpeechTrainOptions): Stepper {
+/** The optimizer state before the first step: the given or seeded initial weights, zero moments. */
+function startingOptimizer(model: Seq2SeqModel, o: SpeechTrainOptions): OptimizerState {
   const layout = flatLayout(model.parameters());
   const params = o.start
     ? startParams(layout, o.start.weights)
     : initialFlatParams(layout, model.parameters(), o.seed);
-  const adamw = { ...ADAMW_DEFAULTS, ...o.adamw };
-  if (o.weightDecay !== undefined) adamw.weightDecay = o.weightDecay;
-  return new Stepper(
-    layout,
-    variants,
-    { params, m: new Float32Array(layout.total), v: new Float32Array(layout.total), step: 0 },
-    { adamw, accumulate: 1, seed: o.seed, seedOffset: 0, session: { threads: o.threads ?? 2 } },
-  );
+  return { params, m: new Float32Array(layout.total), v: new Float32Array(layout.total), step: 0 };
 }
 
 /** Given weights as a flat buffer in `layout`; a parameter without weights of its size is an error. */
@@ -209,13 +170,8 @@ function startParams(layout: FlatLayout, weights: ReadonlyMap<string, Float32Arr
   return flat;
 }
 
-function copyWeights(stepper: Stepper): Map<string, Float32Array> {
-  const flat = stepper.state().params;
-  return new Map([...unflatten(stepper.layout, flat)].map(([name, v]) => [name, v.slice()]));
-}
-
-/** What trainSpeech runs: the model, its losses, every example's targets and the batches of each epoch. */
-function speechPlan(o: SpeechTrainOptions, log: (line: string) => void) {
+/** What trainSpeech runs: the model, its losses, every example's targets, the batches and feeds of each epoch. */
+function speechPlan(o: SpeechTrainOptions, log: (line: string) => void): SpeechLoopPlan {
   if (o.examples.length === 0) throw new Error("trainSpeech: no training examples");
   const config = o.start
     ? resolveModelConfig(o.start.config)
@@ -227,78 +183,32 @@ function speechPlan(o: SpeechTrainOptions, log: (line: string) => void) {
   const targets = o.targets ?? o.examples.map((e) => o.tokenizer.encode(e.text));
   const lengths = o.examples.map((e, i) => ({ frames: e.features.nFrames, targets: targets[i]!.length }));
   const kept = fittingExamples(lengths, model, variants, log);
-  const epochBatches = (epoch: number) =>
+  const epochBatches = (epoch: number): SpeechBatch[] =>
     makeSpeechBatches(
       kept.map((i) => lengths[i]!),
       o.batchFrames,
       mixSeed(o.seed, epoch),
     ).map((b) => ({ ...b, indices: b.indices.map((j) => kept[j]!) }));
-  return { config, model, ids, variants, ignore, targets, epochBatches };
-}
-
-/** Why training stops before the next step, if it does (the step count is the loop's own condition). */
-function stopReason(
-  o: SpeechTrainOptions,
-  seconds: number,
-  epochDone: boolean,
-  epoch: number,
-): SpeechTrainResult["stopped"] | undefined {
-  if (o.maxSeconds !== undefined && seconds >= o.maxSeconds) return "seconds";
-  if (o.signal?.aborted) return "signal";
-  if (epochDone && o.maxEpochs !== undefined && epoch + 1 >= o.maxEpochs) return "epochs";
-  return undefined;
+  const microBatch = (batch: SpeechBatch, epoch: number) => {
+    const feedOptions = { ids, ignore, specAugment: o.specAugment, seed: mixSeed(o.seed, epoch, 1) };
+    const { feeds, tokens } = speechTrainingFeeds(o.examples, targets, batch.indices, feedOptions);
+    return { feeds, tokens, variant: pickVariant(variants, batch.frames, batch.tgtLen) };
+  };
+  return { config, model, variants, optimizer: () => startingOptimizer(model, o), epochBatches, microBatch };
 }
 
 /**
  * Trains a speech model for `steps` optimizer steps, `maxSeconds` or `maxEpochs`, whichever ends first (or until
- * `signal` aborts or onCheckpoint returns false). Examples longer than the model takes (maxSourceLength frames,
- * maxTargetLength targets, or its longest length bucket) are left out, with a log line saying how many.
+ * `signal` aborts or onCheckpoint returns false); with `resume`, continues a run from a checkpoint's state as if
+ * it had not stopped. Examples longer than the model takes (maxSourceLength frames, maxTargetLength targets, or
+ * its longest length bucket) are left out, with a log line saying how many.
  */
 export async function trainSpeech(o: SpeechTrainOptions): Promise<SpeechTrainResult> {
-  const log = o.log ?? (() => {});
-  const { config, model, ids, variants, ignore, targets, epochBatches } = speechPlan(o, log);
-  const lrAt = o.lrAt ?? ((step: number) => noam(step, o.lr, o.warmupSteps));
-  const stepper = newStepper(model, variants, o);
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
-  const every = o.logEvery ?? 100;
-  let [epoch, step, windowLoss, windowSteps, loss, sinceLoss, sinceSteps] = [0, 0, 0, 0, Number.NaN, 0, 0];
-  let stopped: SpeechTrainResult["stopped"] = "steps";
-  let batches = epochBatches(epoch);
+  const loop = new SpeechLoop(o, speechPlan(o, o.log ?? (() => {})));
   try {
-    while (step < o.steps) {
-      const reason = stopReason(o, elapsed(), batches.length === 0, epoch);
-      if (reason) {
-        stopped = reason;
-        break;
-      }
-      if (batches.length === 0) batches = epochBatches(++epoch);
-      const batch = batches.shift()!;
-      const feedOptions = { ids, ignore, specAugment: o.specAugment, seed: mixSeed(o.seed, epoch, 1) };
-      const { feeds, tokens } = speechTrainingFeeds(o.examples, targets, batch.indices, feedOptions);
-      const variant = pickVariant(variants, batch.frames, batch.tgtLen);
-      step += 1;
-      const stepLoss = (await stepper.run([{ feeds, tokens, variant }], lrAt(step))).loss;
-      [windowLoss, windowSteps] = [windowLoss + stepLoss, windowSteps + 1];
-      [sinceLoss, sinceSteps] = [sinceLoss + stepLoss, sinceSteps + 1];
-      if (step % every === 0 || step === o.steps) {
-        loss = windowLoss / windowSteps;
-        log(`step ${step}: loss ${loss.toFixed(4)}, epoch ${epoch + 1}, ${elapsed().toFixed(0)} s`);
-        [windowLoss, windowSteps] = [0, 0];
-      }
-      if (o.onCheckpoint && o.checkpointEvery && step % o.checkpointEvery === 0) {
-        const weights = copyWeights(stepper);
-        const go = await o.onCheckpoint({ step, loss: sinceLoss / sinceSteps, weights });
-        [sinceLoss, sinceSteps] = [0, 0];
-        if (go === false) {
-          stopped = "checkpoint";
-          break;
-        }
-      }
-    }
+    await loop.open();
+    return loop.result(await loop.run());
   } finally {
-    await stepper.release();
+    await loop.release();
   }
-  if (windowSteps > 0) loss = windowLoss / windowSteps;
-  return { config, model, weights: copyWeights(stepper), steps: step, seconds: elapsed(), loss, stopped };
 }

@@ -1,9 +1,10 @@
 // `seq2seq train` on speech manifests, run as a user runs it: a tiny Whisper-style config from scratch and the
 // Hugging Face Whisper fixture (--init-from) train a few steps, then `seq2seq transcribe` loads their folders;
-// a missing manifest, text data for a speech model and --resume fail with one clear line.
+// Ctrl-C then --resume logs the losses of an uninterrupted run (dropout and SpecAugment on); a changed key on
+// resume, a fresh run into a used folder, a missing manifest and text data for a speech model fail clearly.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -52,14 +53,52 @@ train:
     freqWidth: 4
 `;
 
-type LogLine = { type: string; step: number; cer?: number; wer?: number };
+type LogLine = { type: string; step: number; loss: number; cer?: number; wer?: number };
 
-function logRecords(runDir: string): LogLine[] {
+function logRecords(runDir: string, type = "checkpoint"): LogLine[] {
   return readFileSync(join(dir, runDir, "log.jsonl"), "utf8")
     .trim()
     .split("\n")
-    .map((line) => JSON.parse(line) as LogLine);
+    .map((line) => JSON.parse(line) as LogLine)
+    .filter((r) => r.type === type);
 }
+
+/** Starts `seq2seq train` and sends SIGINT once stdout shows `step <n>: loss`; resolves with the exit code and output. */
+function runAndInterrupt(
+  args: string[],
+  n: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, "bin/seq2seq.js"), ...args], { cwd: dir });
+  let [stdout, stderr, sent] = ["", "", false];
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk;
+    if (!sent && new RegExp(`^step ${n}: loss`, "m").test(stdout)) {
+      sent = true;
+      child.kill("SIGINT");
+    }
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk;
+  });
+  return new Promise((done) => child.on("exit", (code) => done({ code, stdout, stderr })));
+}
+
+/** The tiny config with dropout, a batch of two clips and validation every 4 of 12 steps: resumes must match. */
+const RESUME_ARGS = [
+  "train",
+  "--config",
+  "tiny.yaml",
+  "--model.dropout",
+  "0.1",
+  "--train.maxSteps",
+  "12",
+  "--train.validEvery",
+  "4",
+  "--train.batchFrames",
+  "60",
+  "--train.logEvery",
+  "1",
+];
 
 describe("seq2seq train on speech manifests", () => {
   before(async () => {
@@ -148,6 +187,58 @@ describe("seq2seq train on speech manifests", () => {
     assert.match(mixed.stderr, /"data\.src" is text data: a speech run reads data\.speech manifests only/);
     const resume = run(["train", "--config", "tiny.yaml", "--out", "x4", "--resume"]);
     assert.equal(resume.status, 1);
-    assert.match(resume.stderr, /speech runs do not resume: .*--init-from x4\/last/);
+    assert.match(resume.stderr, /nothing to resume: x4 holds no checkpoint/);
+  });
+});
+
+describe("seq2seq train on speech manifests: Ctrl-C and --resume", () => {
+  before(async () => {
+    await writeToneClips(join(dir, "clips"));
+    writeFileSync(join(dir, "tiny.yaml"), TINY_CONFIG);
+  });
+
+  test("Ctrl-C writes a checkpoint and exits 130; --resume logs the uninterrupted run's losses", async () => {
+    const whole = run([...RESUME_ARGS, "--out", "whole"]);
+    assert.equal(whole.status, 0, whole.stderr);
+    const stopped = await runAndInterrupt([...RESUME_ARGS, "--out", "split"], 5);
+    assert.equal(stopped.code, 130, stopped.stderr);
+    assert.match(stopped.stderr, /SIGINT: finishing this step and writing a checkpoint/);
+    const at = Number(/stopped \(signal\) after (\d+) steps/.exec(stopped.stdout)?.[1]);
+    assert.ok(at >= 5 && at < 12, `stopped at ${at}: ${stopped.stdout}`);
+    assert.match(stopped.stdout, /continue with the same command plus --resume/);
+    const checkpoint = join(dir, `split/checkpoints/step-${String(at).padStart(8, "0")}`);
+    for (const file of ["model.safetensors", "training_state.safetensors", "trainer_state.json"])
+      assert.ok(existsSync(join(checkpoint, file)), file);
+    const fresh = run([...RESUME_ARGS, "--out", "split"]);
+    assert.equal(fresh.status, 1);
+    assert.match(fresh.stderr, /split already holds a training run .*: pass --resume to continue it/);
+    const resumed = run([...RESUME_ARGS, "--out", "split", "--resume"]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resuming split/checkpoints/step-0*${at} at step ${at}`));
+    const [a, b] = [logRecords("whole", "step"), logRecords("split", "step")];
+    assert.deepEqual(
+      b.map((r) => r.step),
+      a.map((r) => r.step),
+    );
+    for (const [i, r] of a.entries())
+      assert.ok(Math.abs(r.loss - b[i]!.loss) <= 1e-5, `step ${r.step}: ${r.loss} vs ${b[i]!.loss}`);
+    const signalled = at % 4 === 0 ? [] : [[at, undefined]];
+    assert.deepEqual(
+      logRecords("split").map((r) => [r.step, r.cer]),
+      [...logRecords("whole").map((r) => [r.step, r.cer]), ...signalled].sort((x, y) => x[0]! - y[0]!),
+      "the same validations, plus the checkpoint written at the signal (not validated)",
+    );
+  });
+
+  test("--resume with a changed training key is refused, naming it", () => {
+    const r = run([...RESUME_ARGS, "--out", "whole", "--resume", "--train.lr", "0.01"]);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      /cannot resume .*: the config differs from the run's in train\.lr \(0\.003 → 0\.01\)/,
+    );
+    const clips = run([...RESUME_ARGS, "--out", "whole", "--resume", "--train.specAugment.freqMasks", "2"]);
+    assert.equal(clips.status, 1);
+    assert.match(clips.stderr, /differs from the run's in train\.specAugment\.freqMasks \(1 → 2\)/);
   });
 });

@@ -1,5 +1,6 @@
 // Fine-tuning the Hugging Face Whisper fixture: its EOS is its pad id (<|endoftext|>), so the loss must mask
 // padding by row lengths and still learn EOS; a few steps lower the loss on a fixed batch; the run's folders.
+// Resuming trainSpeech from a signal's or a checkpoint's state gives the losses of an uninterrupted run.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -13,9 +14,13 @@ import { type HfWhisperModel, loadHfWhisper, saveHfWhisperFolder } from "../../s
 import { IO } from "../../src/models/seq2seq.ts";
 import { buildWhisperFullGraph } from "../../src/models/whisper-graphs.ts";
 import { OrtSession } from "../../src/runtime/ort.ts";
+import { trainCharTokenizer } from "../../src/tokenize/simple-tokenizers.ts";
 import {
   IGNORE_TARGET,
   maskedTargetFeeds,
+  type SpeechCheckpoint,
+  type SpeechTrainOptions,
+  type SpeechTrainResult,
   speechLossVariants,
   trainSpeech,
 } from "../../src/train/speech-train.ts";
@@ -153,5 +158,82 @@ describe("fine-tuning a Hugging Face Whisper folder (EOS = pad)", { skip }, () =
     assert.deepEqual(reloaded.weights.get(name), result.weights.get(name));
     assert.equal(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).model_type, "whisper");
     assert.ok(reloaded.tokenizer, "tokenizer.json is copied");
+  });
+});
+
+describe("resuming trainSpeech (dropout and SpecAugment on)", () => {
+  const texts = ["ab", "ba", "abc", "cab", "bca", "ca"];
+  const rng = new Rng(5);
+  const examples: FeaturedExample[] = texts.map((text, i) => {
+    const nFrames = 20 + 2 * i;
+    const data = Float32Array.from({ length: 80 * nFrames }, () => rng.next() * 2 - 1);
+    return { audio: `clip${i}.wav`, text, voice: "", features: { nMels: 80, nFrames, data } };
+  });
+  const base: SpeechTrainOptions = {
+    model: {
+      architecture: "whisper",
+      dModel: 16,
+      heads: 2,
+      ffDim: 32,
+      encoderLayers: 1,
+      decoderLayers: 1,
+      maxSourcePositions: 32,
+      maxTargetPositions: 8,
+      dropout: 0.1,
+    },
+    examples,
+    tokenizer: trainCharTokenizer(texts),
+    steps: 7,
+    lr: 3e-3,
+    warmupSteps: 2,
+    batchFrames: 64,
+    specAugment: { freqMasks: 1, freqWidth: 8, timeMasks: 1, timeWidth: 4 },
+    seed: 3,
+    checkpointEvery: 3,
+  };
+
+  /** Trains with `extra` options; returns the result, each step's loss and the checkpoints handed out. */
+  async function trained(extra: Partial<SpeechTrainOptions>) {
+    const losses = new Map<number, number>();
+    const checkpoints: SpeechCheckpoint[] = [];
+    const result: SpeechTrainResult = await trainSpeech({
+      ...base,
+      onStep: (r) => losses.set(r.step, r.loss),
+      onCheckpoint: async (c) => {
+        checkpoints.push(c);
+        return true;
+      },
+      ...extra,
+    });
+    return { result, losses, checkpoints };
+  }
+
+  test("a run stopped by its signal, or taken from a checkpoint, continues with the same losses", async () => {
+    const whole = await trained({});
+    assert.deepEqual([...whole.losses.keys()], [1, 2, 3, 4, 5, 6, 7]);
+    assert.ok(whole.result.state.position.epoch >= 2, "the run crosses epochs");
+    const controller = new AbortController();
+    const part = await trained({
+      signal: controller.signal,
+      onStep: (r) => r.step === 5 && controller.abort(),
+    });
+    assert.equal(part.result.stopped, "signal");
+    assert.deepEqual([part.result.steps, part.result.state.segment.step], [5, 3]);
+    const fromSignal = await trained({
+      resume: { optimizer: part.result.optimizer, state: part.result.state },
+    });
+    const atCheckpoint = whole.checkpoints.find((c) => c.step === 3)!;
+    const fromCheckpoint = await trained({
+      resume: { optimizer: atCheckpoint.optimizer, state: atCheckpoint.state },
+    });
+    for (const [name, run, first] of [
+      ["signal", fromSignal, 6],
+      ["checkpoint", fromCheckpoint, 4],
+    ] as const) {
+      assert.deepEqual([...run.losses.keys()][0], first, name);
+      for (const [step, loss] of run.losses)
+        assert.ok(Math.abs(loss - whole.losses.get(step)!) <= 1e-5, `${name}, step ${step}: ${loss}`);
+      assert.deepEqual(run.result.optimizer.params, whole.result.optimizer.params, name);
+    }
   });
 });
