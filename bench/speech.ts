@@ -3,7 +3,7 @@
 // 2 cores; both are scored (CER, WER) on the test split, whose voices never occur in training.
 //
 //   npx tsx bench/speech.ts [--count 20000] [--seed 1] [--minutes 60] [--rnn-minutes 60] [--skip-rnn]
-//     [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 500] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
+//     [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 
 import { existsSync } from "node:fs";
@@ -36,7 +36,7 @@ const { values: flags } = parseArgs({
     "eval-max": { type: "string", default: "0" },
     "batch-frames": { type: "string", default: "24000" },
     lr: { type: "string", default: "1e-3" },
-    warmup: { type: "string", default: "500" },
+    warmup: { type: "string", default: "150" }, // a 60-minute run makes ≈ 2,000 steps
     whisper: { type: "string", default: "{}" },
     rnn: { type: "string", default: "{}" },
   },
