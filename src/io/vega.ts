@@ -1,9 +1,12 @@
 // Renders any Vega-Lite chart to SVG (vega, headless) and PNG (resvg), with one font everywhere so the
 // output looks the same on every machine. Training plots and benchmark charts are built on this.
 
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
+import { writeFileAtomic } from "./atomic.ts";
 
 /** Font used for all chart text; Debian/Ubuntu ship it as `fonts-dejavu-core`. */
 export const DEFAULT_CHART_FONT = "DejaVu Sans";
@@ -53,4 +56,17 @@ export async function renderVegaLite(
 ): Promise<RenderedChart> {
   const svg = await vegaLiteToSvg(spec, options.font);
   return { svg, png: svgToPng(svg, options) };
+}
+
+/** Writes `<outPrefix>.svg` and `<outPrefix>.png` (each atomically, creating the folder) and returns their paths. */
+export async function writeChartFiles(
+  chart: RenderedChart,
+  outPrefix: string,
+): Promise<{ svgPath: string; pngPath: string }> {
+  await mkdir(path.dirname(path.resolve(outPrefix)), { recursive: true });
+  const svgPath = `${outPrefix}.svg`;
+  const pngPath = `${outPrefix}.png`;
+  await writeFileAtomic(svgPath, chart.svg);
+  await writeFileAtomic(pngPath, chart.png);
+  return { svgPath, pngPath };
 }

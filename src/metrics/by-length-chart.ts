@@ -1,11 +1,8 @@
 // "BLEU by source length" as one figure, one line per system (in the spirit of Bahdanau et al. 2014, Fig. 2),
 // drawn with Vega-Lite as SVG and PNG; plus the reader of the per-bucket scores benchmarks write as JSON.
 
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { type RenderedChart, type RenderOptions, renderVegaLite } from "../io/vega.ts";
+import { type RenderedChart, type RenderOptions, renderVegaLite, writeChartFiles } from "../io/vega.ts";
 
 /** One source-length bucket's score (a LengthBreakdown flattened to its score). */
 export interface LengthCurvePoint {
@@ -141,13 +138,7 @@ export async function writeLengthChart(
   outPrefix: string,
   options: LengthChartOptions = {},
 ): Promise<{ svgPath: string; pngPath: string }> {
-  const { svg, png } = await renderLengthChart(curves, options);
-  await mkdir(path.dirname(path.resolve(outPrefix)), { recursive: true });
-  const svgPath = `${outPrefix}.svg`;
-  const pngPath = `${outPrefix}.png`;
-  await writeFileAtomic(svgPath, svg);
-  await writeFileAtomic(pngPath, png);
-  return { svgPath, pngPath };
+  return writeChartFiles(await renderLengthChart(curves, options), outPrefix);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,11 +1,8 @@
 // Training curves: the training loss over steps, plus one panel per validation metric, written next to
 // checkpoints as SVG and PNG so a run can be inspected without any notebook.
 
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { type RenderedChart, type RenderOptions, renderVegaLite } from "../io/vega.ts";
+import { type RenderedChart, type RenderOptions, renderVegaLite, writeChartFiles } from "../io/vega.ts";
 
 /** One logged training step. */
 export interface TrainRecord {
@@ -122,11 +119,5 @@ export async function writeTrainingPlot(
   outPrefix: string,
   options: TrainingPlotOptions = {},
 ): Promise<{ svgPath: string; pngPath: string }> {
-  const { svg, png } = await renderTrainingPlot(records, options);
-  await mkdir(path.dirname(path.resolve(outPrefix)), { recursive: true });
-  const svgPath = `${outPrefix}.svg`;
-  const pngPath = `${outPrefix}.png`;
-  await writeFileAtomic(svgPath, svg);
-  await writeFileAtomic(pngPath, png);
-  return { svgPath, pngPath };
+  return writeChartFiles(await renderTrainingPlot(records, options), outPrefix);
 }
