@@ -1,29 +1,10 @@
 // `seq2seq eval --metrics regex` run as a user runs it: semantic accuracy of regular expressions next to
 // exact match, in the table (with its breakdown line) and as JSON.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
+import { evalCli } from "../helpers/eval-cli.ts";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-const dir = mkdtempSync(path.join(os.tmpdir(), "seq2seq-eval-regex-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, lines: string[]): string {
-  const full = path.join(dir, name);
-  writeFileSync(full, `${lines.join("\n")}\n`);
-  return full;
-}
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, "bin/seq2seq.js"), "eval", ...args], {
-    cwd: repoRoot,
-    encoding: "utf8",
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const { file, run } = evalCli("eval-regex");
 
 const ref = file("ref.txt", [
   "( [ <VOW> ] ) | ( [ <NUM> ] )",

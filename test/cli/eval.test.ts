@@ -1,29 +1,10 @@
 // `seq2seq eval` run as a user runs it: the real bin script on real files in a temporary folder,
 // checking stdout (JSON and table), exit codes and error messages.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
+import { evalCli } from "../helpers/eval-cli.ts";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-const dir = mkdtempSync(path.join(os.tmpdir(), "seq2seq-eval-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, lines: string[]): string {
-  const full = path.join(dir, name);
-  writeFileSync(full, `${lines.join("\n")}\n`);
-  return full;
-}
-
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [path.join(repoRoot, "bin/seq2seq.js"), "eval", ...args], {
-    cwd: repoRoot,
-    encoding: "utf8",
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const { file, pathOf, run } = evalCli("eval");
 
 const hyp = file("hyp.txt", [
   "The dog bit the man.",
@@ -120,7 +101,7 @@ test("--src --by-length adds per-bucket scores", () => {
 });
 
 test("errors: missing file, line-count mismatch, unknown metric, missing --ref or --src, empty reference", () => {
-  const missing = run(["--hyp", path.join(dir, "nope.txt"), "--ref", ref1]);
+  const missing = run(["--hyp", pathOf("nope.txt"), "--ref", ref1]);
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /cannot read hypothesis file ".*nope\.txt": no such file/);
 
