@@ -22,21 +22,25 @@ export interface StreamedBatch {
   batchIndex: number;
 }
 
-/** Batches of epoch 0, 1, 2, ... from makeBatches; restartable at any saved DataPosition. */
-export class BatchStream {
-  private epoch: number;
-  private batchIndex: number;
-  private plan: BatchPlan;
+/**
+ * Batches of epoch 0, 1, 2, ... from a per-epoch plan, restartable at any saved DataPosition. A subclass says
+ * how an epoch is planned; it calls `begin(start)` at the end of its constructor.
+ */
+export abstract class EpochStream {
+  private epoch = 0;
+  private batchIndex = 0;
+  private plan!: BatchPlan;
 
-  /** `start`: a position saved from `position` (default: the first batch of epoch 0). */
-  constructor(
-    private readonly examples: readonly TokenizedPair[],
-    private readonly options: Omit<BatchOptions, "epoch">,
-    start: DataPosition = { epoch: 0, batchIndex: 0 },
-  ) {
+  /** The batches of epoch `epoch`, recomputed from (seed, epoch) alone. */
+  protected abstract planFor(epoch: number): BatchPlan;
+  /** Why there are no batches, for the error of `next`. */
+  protected abstract emptyReason(): string;
+
+  /** Starts at `start`, a position saved from `position`; `changeHint` ends the error of a position that does not fit. */
+  protected begin(start: DataPosition, changeHint: string): void {
     this.epoch = start.epoch;
     this.batchIndex = start.batchIndex;
-    this.plan = this.planEpoch();
+    this.plan = this.planFor(this.epoch);
     if (
       !Number.isInteger(start.batchIndex) ||
       start.batchIndex < 0 ||
@@ -44,13 +48,9 @@ export class BatchStream {
     ) {
       throw new Error(
         `data position batchIndex ${start.batchIndex} is outside epoch ${start.epoch}, which has ` +
-          `${this.plan.batches.length} batches (did the data or batching options change?)`,
+          `${this.plan.batches.length} batches (${changeHint})`,
       );
     }
-  }
-
-  private planEpoch(): BatchPlan {
-    return makeBatches(this.examples, { ...this.options, epoch: this.epoch });
   }
 
   /** The position of the next batch, to save with a checkpoint. */
@@ -63,23 +63,18 @@ export class BatchStream {
     return this.plan.batches.length;
   }
 
-  /** Examples left out of every batch for being longer than maxTokens. */
+  /** Examples of the current epoch left out of every batch for being longer than maxTokens. */
   get skipped(): readonly number[] {
     return this.plan.skipped;
   }
 
   /** The next batch, moving on to the next epoch after the last one. */
   next(): StreamedBatch {
-    if (this.plan.batches.length === 0) {
-      throw new Error(
-        `no batches: the data set is empty or all ${this.examples.length} examples are longer than maxTokens ` +
-          `${this.options.maxTokens}`,
-      );
-    }
+    if (this.plan.batches.length === 0) throw new Error(`no batches: ${this.emptyReason()}`);
     if (this.batchIndex >= this.plan.batches.length) {
       this.epoch++;
       this.batchIndex = 0;
-      this.plan = this.planEpoch();
+      this.plan = this.planFor(this.epoch);
     }
     const out = {
       batch: this.plan.batches[this.batchIndex]!,
@@ -88,5 +83,26 @@ export class BatchStream {
     };
     this.batchIndex++;
     return out;
+  }
+}
+
+/** Batches of one data set from makeBatches; restartable at any saved DataPosition. */
+export class BatchStream extends EpochStream {
+  /** `start`: a position saved from `position` (default: the first batch of epoch 0). */
+  constructor(
+    private readonly examples: readonly TokenizedPair[],
+    private readonly options: Omit<BatchOptions, "epoch">,
+    start: DataPosition = { epoch: 0, batchIndex: 0 },
+  ) {
+    super();
+    this.begin(start, "did the data or batching options change?");
+  }
+
+  protected planFor(epoch: number): BatchPlan {
+    return makeBatches(this.examples, { ...this.options, epoch });
+  }
+
+  protected emptyReason(): string {
+    return `the data set is empty or all ${this.examples.length} examples are longer than maxTokens ${this.options.maxTokens}`;
   }
 }

@@ -1,7 +1,7 @@
 // One model, many tasks (Raffel et al. 2020 §3.5.2): mixing rates (examples-proportional with a cap K,
 // temperature-scaled, or explicit) and a resumable batch stream whose every epoch takes each task's share.
 
-import type { DataPosition, StreamedBatch } from "./batch-stream.ts";
+import { type DataPosition, EpochStream, type StreamedBatch } from "./batch-stream.ts";
 import { type BatchOptions, type BatchPlan, makeBatches, type TokenizedPair } from "./batching.ts";
 import { mixSeed, Rng } from "./rng.ts";
 
@@ -64,11 +64,8 @@ export interface MixtureTask {
  * then batched like BatchStream's (makeBatches with the same seed and epoch). A position {epoch, batchIndex}
  * is all a checkpoint needs: an epoch is recomputed from (seed, epoch).
  */
-export class MixtureStream implements ExampleStream {
+export class MixtureStream extends EpochStream implements ExampleStream {
   private readonly byTask: number[][];
-  private epoch: number;
-  private batchIndex: number;
-  private plan: BatchPlan;
 
   /** `taskOf[i]`: the task index of examples[i]. */
   constructor(
@@ -78,6 +75,7 @@ export class MixtureStream implements ExampleStream {
     private readonly options: Omit<BatchOptions, "epoch">,
     start: DataPosition = { epoch: 0, batchIndex: 0 },
   ) {
+    super();
     if (taskOf.length !== examples.length)
       throw new Error(`mixture: ${taskOf.length} task indices for ${examples.length} examples`);
     this.byTask = tasks.map(() => []);
@@ -89,19 +87,7 @@ export class MixtureStream implements ExampleStream {
       if (task.quota > 0 && this.byTask[t]!.length === 0)
         throw new Error(`mixture task "${task.name}" has no training example left to sample from`);
     });
-    this.epoch = start.epoch;
-    this.batchIndex = start.batchIndex;
-    this.plan = this.planEpoch();
-    if (
-      !Number.isInteger(start.batchIndex) ||
-      start.batchIndex < 0 ||
-      start.batchIndex > this.batchesPerEpoch
-    ) {
-      throw new Error(
-        `data position batchIndex ${start.batchIndex} is outside epoch ${start.epoch}, which has ` +
-          `${this.batchesPerEpoch} batches (did the data or the mixture change?)`,
-      );
-    }
+    this.begin(start, "did the data or the mixture change?");
   }
 
   /** The global indices of the examples of epoch `epoch`, task by task. */
@@ -123,11 +109,11 @@ export class MixtureStream implements ExampleStream {
     return out;
   }
 
-  private planEpoch(): BatchPlan {
-    const chosen = this.epochExamples(this.epoch);
+  protected planFor(epoch: number): BatchPlan {
+    const chosen = this.epochExamples(epoch);
     const plan = makeBatches(
       chosen.map((i) => this.examples[i]!),
-      { ...this.options, epoch: this.epoch },
+      { ...this.options, epoch },
     );
     return {
       batches: plan.batches.map((b) => ({ ...b, indices: b.indices.map((k) => chosen[k]!) })),
@@ -135,37 +121,7 @@ export class MixtureStream implements ExampleStream {
     };
   }
 
-  get position(): DataPosition {
-    return { epoch: this.epoch, batchIndex: this.batchIndex };
-  }
-
-  get batchesPerEpoch(): number {
-    return this.plan.batches.length;
-  }
-
-  /** Examples of the current epoch left out for being longer than maxTokens. */
-  get skipped(): readonly number[] {
-    return this.plan.skipped;
-  }
-
-  /** The next batch (indices into the examples), moving on to the next epoch after the last one. */
-  next(): StreamedBatch {
-    if (this.plan.batches.length === 0) {
-      throw new Error(
-        `no batches: the mixture's epoch is empty or all its examples are longer than maxTokens ${this.options.maxTokens}`,
-      );
-    }
-    if (this.batchIndex >= this.plan.batches.length) {
-      this.epoch++;
-      this.batchIndex = 0;
-      this.plan = this.planEpoch();
-    }
-    const out = {
-      batch: this.plan.batches[this.batchIndex]!,
-      epoch: this.epoch,
-      batchIndex: this.batchIndex,
-    };
-    this.batchIndex++;
-    return out;
+  protected emptyReason(): string {
+    return `the mixture's epoch is empty or all its examples are longer than maxTokens ${this.options.maxTokens}`;
   }
 }
