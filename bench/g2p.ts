@@ -3,7 +3,7 @@
 // right when the output equals any of its pronunciations (WER), PER against the closest one. Writes
 // <out>/bench-results.json and prints Markdown rows for BENCHMARKS.md.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -12,16 +12,13 @@ import { loadTranslator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
 import { g2pScore } from "../src/metrics/g2p.ts";
-import { consoleObserver } from "../src/train/progress.ts";
 import { resolveRunConfig } from "../src/train/train-config.ts";
-import { type TrainResult, train } from "../src/train/trainer.ts";
+import { chooseModel, peakRssMb, splitOverrides, trainingFigures, trainOrResume } from "./run-helpers.ts";
 
 // Arguments after a lone `--` are config overrides, e.g. `-- --train.validMaxExamples 200`.
-const argv = process.argv.slice(2);
-const separator = argv.indexOf("--");
-const overrides = separator < 0 ? [] : argv.slice(separator + 1);
+const { flags: args, overrides } = splitOverrides(process.argv.slice(2));
 const { values: flags } = parseArgs({
-  args: separator < 0 ? argv : argv.slice(0, separator),
+  args,
   options: {
     minutes: { type: "string", default: "60" },
     out: { type: "string", default: "runs/g2p-cmudict" },
@@ -35,21 +32,6 @@ const out = resolve(flags.out!);
 const devPath = resolve("../shared/data/cmudict/dev.tsv");
 /** Score only the first N dev words (0 = all 5,342): for smoke runs. */
 const devLimit = Number(flags["dev-limit"]);
-
-/** The model to score: the checkpoint average when validation rated it at least as well (lower WER) as best/. */
-function chooseModel(result: TrainResult | undefined): { dir: string; which: string } {
-  if (!result) {
-    const which = existsSync(join(out, "averaged")) ? "averaged" : "best";
-    return { dir: join(out, which), which };
-  }
-  const avg = result.averaged;
-  const avgValue = avg?.validation?.value;
-  const best = result.best;
-  if (avg && (!best?.dir || avgValue === undefined || avgValue <= best.value))
-    return { dir: avg.dir, which: "averaged" };
-  if (best?.dir) return { dir: best.dir, which: `best (step ${best.step})` };
-  return { dir: result.checkpoint, which: "last checkpoint" };
-}
 
 /** Every dev word (in file order) with all its pronunciations. */
 async function devWords(): Promise<{ words: string[]; pronunciations: string[][] }> {
@@ -89,26 +71,6 @@ async function score(modelDir: string) {
   return { rows, parameters, words: words.length };
 }
 
-/** Steps, training seconds and tokens/s from the run's log. */
-function trainingFigures(fallbackSeconds: number) {
-  const log = existsSync(join(out, "log.jsonl"))
-    ? readFileSync(join(out, "log.jsonl"), "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as Record<string, number | string>)
-    : [];
-  const last = log.filter((r) => r["type"] === "step").at(-1);
-  const steps = Number(last?.["step"] ?? 0);
-  const seconds = Number(last?.["elapsed"] ?? fallbackSeconds);
-  return {
-    steps,
-    epochsStarted: Number(last?.["epoch"] ?? 0) + (steps > 0 ? 1 : 0),
-    trainingSeconds: Math.round(seconds),
-    secondsPerStep: steps > 0 ? Number((seconds / steps).toFixed(3)) : null,
-    tokensPerSecond: Math.round(Number(last?.["tokensPerSecond"] ?? 0)),
-  };
-}
-
 function markdown(s: ReturnType<typeof trainingFigures> & Awaited<ReturnType<typeof score>>): string {
   return [
     "| decoding | dev WER | dev PER | parameters | steps (epochs started) | training | tokens/s | decode time |",
@@ -133,23 +95,17 @@ async function main(): Promise<void> {
     ["--train.maxSeconds", String(minutes * 60), ...overrides],
   );
   const trainStart = performance.now();
-  const result = flags["skip-train"]
-    ? undefined
-    : await train(config, {
-        out,
-        resume: existsSync(join(out, "run-config.json")),
-        observer: consoleObserver(process.stdout, 100),
-      });
+  const result = await trainOrResume(config, out, flags["skip-train"]!);
   const trainSeconds = (performance.now() - trainStart) / 1000;
-  const model = chooseModel(result);
+  const model = chooseModel(out, result);
   console.log(`\nscoring ${model.dir} (${model.which}) on ${devPath}`);
   const scores = await score(model.dir);
   const summary = {
     config: flags.config,
     model: model.which,
     parameters: scores.parameters,
-    ...trainingFigures(trainSeconds),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...trainingFigures(out, trainSeconds),
+    peakRssMb: peakRssMb(),
     results: scores.rows,
   };
   await writeJsonAtomic(join(out, "bench-results.json"), summary);

@@ -14,10 +14,8 @@ import { corpusBleu } from "../src/metrics/bleu.ts";
 import { breakdownByLength } from "../src/metrics/by-length.ts";
 import type { LengthCurvePoint } from "../src/metrics/by-length-chart.ts";
 import { corpusChrf } from "../src/metrics/chrf.ts";
-import { consoleObserver } from "../src/train/progress.ts";
 import { resolveRunConfig } from "../src/train/train-config.ts";
-import { type TrainResult, train } from "../src/train/trainer.ts";
-import { higherIsBetter, type ValidationMetric } from "../src/train/validation.ts";
+import { chooseModel, peakRssMb, splitOverrides, trainingFigures, trainOrResume } from "./run-helpers.ts";
 
 /** The architectures with a configs/<arch>-multi30k.yaml, and how the figure and tables name them. */
 const ARCHS: Record<string, string> = {
@@ -28,11 +26,9 @@ const ARCHS: Record<string, string> = {
 };
 
 // Arguments after a lone `--` are config overrides, e.g. `-- --train.validMaxExamples 100`.
-const argv = process.argv.slice(2);
-const separator = argv.indexOf("--");
-const overrides = separator < 0 ? [] : argv.slice(separator + 1);
+const { flags: args, overrides } = splitOverrides(process.argv.slice(2));
 const { values: flags } = parseArgs({
-  args: separator < 0 ? argv : argv.slice(0, separator),
+  args,
   options: {
     arch: { type: "string", default: "transformer" },
     minutes: { type: "string", default: "30" },
@@ -53,25 +49,6 @@ const testLimit = Number(flags["test-limit"]);
 
 function lines(file: string): string[] {
   return readFileSync(file, "utf8").replace(/\n$/, "").split("\n");
-}
-
-/** The model folder to score: the checkpoint average when validation rated it at least as well as best/. */
-function chooseModel(result: TrainResult | undefined): { dir: string; which: string } {
-  if (!result) {
-    const which = existsSync(join(out, "averaged")) ? "averaged" : "best";
-    return { dir: join(out, which), which };
-  }
-  const averaged = result.averaged;
-  const best = result.best;
-  const avgValue = averaged?.validation?.value;
-  if (averaged && (!best?.dir || avgValue === undefined)) return { dir: averaged.dir, which: "averaged" };
-  if (best?.dir) {
-    const higher = higherIsBetter(best.metric as ValidationMetric);
-    const avgWins = avgValue !== undefined && (higher ? avgValue >= best.value : avgValue <= best.value);
-    if (averaged && avgWins) return { dir: averaged.dir, which: "averaged" };
-    return { dir: best.dir, which: `best (step ${best.step})` };
-  }
-  return { dir: result.checkpoint, which: "last checkpoint" };
 }
 
 /**
@@ -141,22 +118,6 @@ async function score(modelDir: string) {
   return { rows, byLength, parameters, sentences: sources.length };
 }
 
-/** Steps, training seconds and tokens/s from the run's log (null when there is no log). */
-function trainingFigures(trainSeconds: number) {
-  const log = existsSync(join(out, "log.jsonl"))
-    ? lines(join(out, "log.jsonl")).map((l) => JSON.parse(l) as Record<string, number | string>)
-    : [];
-  const last = log.filter((r) => r["type"] === "step").at(-1);
-  const steps = Number(last?.["step"] ?? 0);
-  const seconds = Number(last?.["elapsed"] ?? trainSeconds);
-  return {
-    steps,
-    trainingSeconds: Math.round(seconds),
-    secondsPerStep: steps > 0 ? Number((seconds / steps).toFixed(3)) : null,
-    tokensPerSecond: Math.round(Number(last?.["tokensPerSecond"] ?? 0)),
-  };
-}
-
 type Summary = Omit<Awaited<ReturnType<typeof score>>, "byLength"> &
   ReturnType<typeof trainingFigures> & { peakRssMb: number };
 
@@ -196,15 +157,9 @@ async function main(): Promise<void> {
     ["--train.maxSeconds", String(minutes * 60), ...overrides],
   );
   const trainStart = performance.now();
-  const result = flags["skip-train"]
-    ? undefined
-    : await train(config, {
-        out,
-        resume: existsSync(join(out, "run-config.json")),
-        observer: consoleObserver(process.stdout, 100),
-      });
+  const result = await trainOrResume(config, out, flags["skip-train"]!);
   const trainSeconds = (performance.now() - trainStart) / 1000;
-  const model = chooseModel(result);
+  const model = chooseModel(out, result);
   console.log(`\nevaluating ${model.dir} (${model.which}) on test_2016_flickr`);
   const scores = await score(model.dir);
   const summary = {
@@ -214,8 +169,8 @@ async function main(): Promise<void> {
     model: model.which,
     parameters: scores.parameters,
     sentences: scores.sentences,
-    ...trainingFigures(trainSeconds),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    ...trainingFigures(out, trainSeconds),
+    peakRssMb: peakRssMb(),
     results: scores.rows,
     // The figure's data (bench/bleu-by-length.ts): greedy, lowercased 13a BLEU per source-length bucket.
     byLength: {

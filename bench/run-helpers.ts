@@ -1,0 +1,78 @@
+// What the train-then-score benchmarks (bench:multi30k, bench:g2p) share: splitting config overrides off the
+// command line, training or resuming a run, choosing the model folder to score, and the run's figures from its log.
+
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { consoleObserver } from "../src/train/progress.ts";
+import type { RunConfig } from "../src/train/train-config.ts";
+import { type TrainResult, train } from "../src/train/trainer.ts";
+import { higherIsBetter, type ValidationMetric } from "../src/train/validation.ts";
+
+/** The benchmark's own flags, and the config overrides after a lone `--` (e.g. `-- --train.lr 5e-4`). */
+export function splitOverrides(argv: readonly string[]): { flags: string[]; overrides: string[] } {
+  const separator = argv.indexOf("--");
+  if (separator < 0) return { flags: [...argv], overrides: [] };
+  return { flags: argv.slice(0, separator), overrides: argv.slice(separator + 1) };
+}
+
+/** Trains `config` into `out`, resuming when `out` already holds a run; undefined with `skip`. */
+export async function trainOrResume(
+  config: RunConfig,
+  out: string,
+  skip: boolean,
+): Promise<TrainResult | undefined> {
+  if (skip) return undefined;
+  return train(config, {
+    out,
+    resume: existsSync(join(out, "run-config.json")),
+    observer: consoleObserver(process.stdout, 100),
+  });
+}
+
+/**
+ * The model folder to score: the checkpoint average when validation rated it at least as well as best/, else
+ * best/, else the last checkpoint. Without a result (--skip-train), whichever of averaged/ and best/ exists.
+ */
+export function chooseModel(out: string, result: TrainResult | undefined): { dir: string; which: string } {
+  if (!result) {
+    const which = existsSync(join(out, "averaged")) ? "averaged" : "best";
+    return { dir: join(out, which), which };
+  }
+  const averaged = result.averaged;
+  const best = result.best;
+  const avgValue = averaged?.validation?.value;
+  if (averaged && (!best?.dir || avgValue === undefined)) return { dir: averaged.dir, which: "averaged" };
+  if (best?.dir) {
+    const higher = higherIsBetter(best.metric as ValidationMetric);
+    const avgWins = avgValue !== undefined && (higher ? avgValue >= best.value : avgValue <= best.value);
+    if (averaged && avgWins) return { dir: averaged.dir, which: "averaged" };
+    return { dir: best.dir, which: `best (step ${best.step})` };
+  }
+  return { dir: result.checkpoint, which: "last checkpoint" };
+}
+
+/** Steps, epochs started, training seconds and tokens/s from `<out>/log.jsonl` (zeros without a log). */
+export function trainingFigures(out: string, fallbackSeconds: number) {
+  const logPath = join(out, "log.jsonl");
+  const log = existsSync(logPath)
+    ? readFileSync(logPath, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, number | string>)
+    : [];
+  const last = log.filter((r) => r["type"] === "step").at(-1);
+  const steps = Number(last?.["step"] ?? 0);
+  const seconds = Number(last?.["elapsed"] ?? fallbackSeconds);
+  return {
+    steps,
+    epochsStarted: Number(last?.["epoch"] ?? 0) + (steps > 0 ? 1 : 0),
+    trainingSeconds: Math.round(seconds),
+    secondsPerStep: steps > 0 ? Number((seconds / steps).toFixed(3)) : null,
+    tokensPerSecond: Math.round(Number(last?.["tokensPerSecond"] ?? 0)),
+  };
+}
+
+/** Peak resident memory of this process so far, in MB. */
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
