@@ -6,7 +6,7 @@ import type { Value } from "../graph/ir.ts";
 import { causalBias, maskBias, paddingBias } from "../nn/attention.ts";
 import { normal, zeros } from "../nn/init.ts";
 import { Embedding, Linear, Norm, type NormKind } from "../nn/layers.ts";
-import { BoundScope, Module, type Parameter, type Scope } from "../nn/module.ts";
+import { Module, type Parameter, type Scope } from "../nn/module.ts";
 import {
   LearnedPositions,
   PaddedSinusoidalPositions,
@@ -22,7 +22,8 @@ import {
 } from "../nn/transformer-layers.ts";
 import type { LossBuilder } from "../train/step-graph.ts";
 import { type ModelNames, modelNames, type Naming } from "./hf-names.ts";
-import { type InferenceGraphs, IO, type Seq2SeqModel, type TrainingLossOptions } from "./seq2seq.ts";
+import type { InferenceGraphs, Seq2SeqModel, TrainingLossOptions } from "./seq2seq.ts";
+import { sourceIds, teacherForcedLoss } from "./target-loss.ts";
 import { transformerInferenceGraphs } from "./transformer-graphs.ts";
 
 /** How positions enter: added sinusoids or a learned table, fairseq's padding-aware sinusoids, or T5's relative bias. */
@@ -319,19 +320,10 @@ export class Transformer extends Module implements Seq2SeqModel {
 
   /** Teacher-forced label-smoothed cross-entropy over src_ids, tgt_in, tgt_out (see IO). */
   trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
-    return (b, params) => {
-      const s = new BoundScope(b, params, options.training ?? true);
-      const src = b.input(IO.src, "int64", ["batch", "srcLen"]);
-      const tgtIn = b.input(IO.tgtIn, "int64", ["batch", "tgtLen"]);
-      const tgtOut = b.input(IO.tgtOut, "int64", ["batch", "tgtLen"]);
+    return teacherForcedLoss(options, this.padId, sourceIds, (s, src, tgtIn) => {
       const memory = this.encode(s, src); // [batch, srcLen, d_model]
-      const { logits } = this.decode(s, tgtIn, memory, this.sourceBias(s, src)); // [batch, tgtLen, V]
-      const { loss, count } = b.crossEntropy(logits, tgtOut, {
-        ignoreIndex: (options.ignorePad ?? true) ? this.padId : undefined,
-        labelSmoothing: options.labelSmoothing ?? 0,
-      });
-      return { loss, outputs: { tokens: count } };
-    };
+      return this.decode(s, tgtIn, memory, this.sourceBias(s, src)).logits; // [batch, tgtLen, V]
+    });
   }
 
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs {

@@ -88,18 +88,21 @@ function checkSources(at: string, d: SourceKeys): void {
   }
 }
 
+/** The text-data keys of one task: a mixture sets them per task, a speech run leaves them empty. */
+const TEXT_DATA_KEYS = [
+  "task",
+  "src",
+  "tgt",
+  "tsv",
+  "validSrc",
+  "validTgt",
+  "validTsv",
+  "prefix",
+  "template",
+] as const;
+
 function checkMixture(d: DataConfig, mixture: readonly MixtureTaskConfig[]): void {
-  for (const key of [
-    "task",
-    "src",
-    "tgt",
-    "tsv",
-    "validSrc",
-    "validTgt",
-    "validTsv",
-    "prefix",
-    "template",
-  ] as const)
+  for (const key of TEXT_DATA_KEYS)
     if (d[key] !== "") fail(`data.${key}`, `excludes data.mixture: set it on each task of data.mixture`);
   if (d.limit !== 0) fail("data.limit", "excludes data.mixture: set data.mixture[i].limit");
   const names = new Set<string>();
@@ -134,19 +137,6 @@ function checkData(d: DataConfig): void {
   if (d.mixture === null) checkSources("data", d);
   else checkMixture(d, d.mixture);
 }
-
-/** The text-data keys a speech run must leave empty. */
-const TEXT_DATA_KEYS = [
-  "task",
-  "src",
-  "tgt",
-  "tsv",
-  "validSrc",
-  "validTgt",
-  "validTsv",
-  "prefix",
-  "template",
-] as const;
 
 /** A speech run (speech architecture or data.speech.train): manifests, no text data, keys that apply. */
 function checkSpeech(config: RunConfig): void {
