@@ -22,17 +22,14 @@ const CANDIDATES: Record<SpecialRole, readonly string[]> = {
   unk: ["<unk>", "[UNK]", "<|unk|>"],
 };
 
+/** One special added_tokens entry, as Hugging Face writes it: matched whole anywhere, not normalized. */
+export function specialAddedToken(id: number, content: string): AddedTokenJson {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
 /** The added_tokens entries of our own tokenizers: <pad>, <s>, </s>, <unk> at ids 0-3, not normalized. */
 export function specialAddedTokens(): AddedTokenJson[] {
-  return SPECIAL_TOKEN_LIST.map((content, id) => ({
-    id,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
+  return SPECIAL_TOKEN_LIST.map((content, id) => specialAddedToken(id, content));
 }
 
 /**

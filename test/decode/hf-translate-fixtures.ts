@@ -4,6 +4,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TranslateOptions } from "../../src/decode/translate.ts";
+import { specialAddedToken } from "../../src/tokenize/special-tokens.ts";
 import { FIXTURES, type FixtureFamily, readExpected, unpadded } from "../models/hf-fixtures.ts";
 
 export { FIXTURES, fixturesMissing } from "../models/hf-fixtures.ts";
@@ -82,15 +83,7 @@ export function tokenizerJson(family: FixtureFamily): Record<string, unknown> {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: Object.entries(specials).map(([id, content]) => ({
-      id: Number(id),
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: Object.entries(specials).map(([id, content]) => specialAddedToken(Number(id), content)),
     normalizer: null,
     pre_tokenizer: { type: "WhitespaceSplit" },
     post_processor: {

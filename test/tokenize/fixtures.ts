@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Tokenizer as RustTokenizer } from "tokenizers";
+import { specialAddedToken } from "../../src/tokenize/special-tokens.ts";
 import type { AddedTokenJson, TokenizerJson } from "../../src/tokenize/tokenizer.ts";
 
 /** Training sentences (NFC), German and English. */
@@ -89,7 +90,7 @@ const BERT_WORDS = [
 const BERT_VOCAB = Object.fromEntries(BERT_WORDS.map((w, i) => [w, i]));
 
 function added(content: string, id: number): AddedTokenJson {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+  return specialAddedToken(id, content);
 }
 
 /** A BERT-style tokenizer.json (WordPiece, [CLS]/[SEP] specials) as found in Hugging Face model folders. */

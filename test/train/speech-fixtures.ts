@@ -4,6 +4,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeWav } from "../../src/audio/wav.ts";
+import { specialAddedToken } from "../../src/tokenize/special-tokens.ts";
 import { FIXTURES, fixturesMissing } from "../models/hf-fixtures.ts";
 
 export { FIXTURES, fixturesMissing };
@@ -36,15 +37,7 @@ export function whisperTokenizerJson(): Record<string, unknown> {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: Object.entries(SPECIALS).map(([id, content]) => ({
-      id: Number(id),
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: Object.entries(SPECIALS).map(([id, content]) => specialAddedToken(Number(id), content)),
     normalizer: null,
     pre_tokenizer: { type: "WhitespaceSplit" },
     post_processor: null,
