@@ -1,6 +1,7 @@
 // Entry point of the `seq2seq` command: builds the commander program from one file per subcommand.
 // Each subcommand file exports `register(program)`; it parses its flags and calls the library.
 import { Command } from "commander";
+import { register as registerAverage } from "./average.ts";
 import { register as registerData } from "./data.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerEval } from "./eval.ts";
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerTranslate(program);
   registerExport(program);
+  registerAverage(program);
   registerTranscribe(program);
   return program;
 }
