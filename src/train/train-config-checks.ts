@@ -48,6 +48,11 @@ function checkTrain(t: TrainConfig): void {
   if (!(t.eps > 0)) fail("train.eps", `must be > 0, got ${t.eps}`);
   if (t.averageLastK > t.keepLast)
     fail("train.averageLastK", `(${t.averageLastK}) needs train.keepLast ≥ it (${t.keepLast})`);
+  if (t.averageChooseK && t.averageLastK < 3)
+    fail(
+      "train.averageChooseK",
+      `tries the last 2..averageLastK checkpoints: it needs train.averageLastK ≥ 3`,
+    );
   if (t.schedule === "cosine" && t.maxSteps <= t.warmupSteps)
     fail("train.maxSteps", `must exceed train.warmupSteps for the cosine schedule (it decays to maxSteps)`);
   if (t.schedule === "noam" && t.warmupSteps < 1) fail("train.warmupSteps", "must be ≥ 1 for noam");
@@ -177,6 +182,8 @@ function checkSpeech(config: RunConfig): void {
     fail("train.accumulate", "must be 1 in a speech run (batches are sized by train.batchFrames)");
   if (t.averageLastK !== 0)
     fail("train.averageLastK", "does not apply to a speech run (it keeps last/ and best/)");
+  if (t.averageChooseK)
+    fail("train.averageChooseK", "does not apply to a speech run (it keeps last/ and best/)");
   if (t.maxSentences !== 0)
     fail("train.maxSentences", "does not apply to a speech run: set train.batchFrames");
   if (t.schedule === "plateau" && d.speech.valid === "")

@@ -166,6 +166,11 @@ export interface TrainConfig {
   keepLast: number;
   /** At the end, average the weights of the last k checkpoints into averaged/ (0 = off). */
   averageLastK: number;
+  /**
+   * With a validation set: try the averages of the last 2, 3, ..., averageLastK checkpoints and keep in averaged/
+   * the one validation rates best (on a steep learning curve, averaging too far back hurts).
+   */
+  averageChooseK: boolean;
   /** Plain progress lines every N steps (the JSONL log gets every step). */
   logEvery: number;
   /** ONNX Runtime intra-op threads. */
@@ -303,6 +308,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   keepBest: true,
   keepLast: 2,
   averageLastK: 0,
+  averageChooseK: false,
   logEvery: 50,
   threads: 2,
   exactResume: true,
@@ -323,6 +329,7 @@ export const RESUMABLE_KEYS: readonly string[] = [
   "train.keepBest",
   "train.keepLast",
   "train.averageLastK",
+  "train.averageChooseK",
   "train.logEvery",
   "train.threads",
   "train.validMaxExamples",

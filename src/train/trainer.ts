@@ -350,18 +350,34 @@ class TrainingRun {
     };
   }
 
-  /** Averages the last train.averageLastK checkpoints into averaged/ and validates the result. */
+  /**
+   * Averages the last train.averageLastK checkpoints into averaged/ and validates the result; with
+   * train.averageChooseK, the last 2..averageLastK in turn, keeping the one validation rates best.
+   */
   private async average(): Promise<TrainResult["averaged"]> {
-    const k = this.config.train.averageLastK;
-    if (k === 0) return null;
-    const { dir, steps, params } = await saveAveragedModel(this.setup, k);
-    this.note(`averaged the weights of the checkpoints at steps ${steps.join(", ")} into ${dir}`);
-    const validation = this.validator ? await this.validator.run(params) : null;
-    if (validation)
-      this.note(
-        `averaged model: validation loss ${validation.loss.toFixed(4)}, ${validation.metric} ${validation.value.toFixed(2)}`,
-      );
-    return { dir, validation };
+    const last = this.config.train.averageLastK;
+    if (last === 0) return null;
+    const choose = this.config.train.averageChooseK && this.validator !== null && last > 2;
+    const candidates = choose ? Array.from({ length: last - 1 }, (_, i) => i + 2) : [last];
+    const tracker = new MetricTracker(this.metric);
+    let chosen = { k: last, validation: null as ValidationResult | null, dir: "" };
+    for (const k of candidates) {
+      const { dir, steps, params } = await saveAveragedModel(this.setup, k);
+      this.note(`averaged the weights of the checkpoints at steps ${steps.join(", ")} into ${dir}`);
+      const validation = this.validator ? await this.validator.run(params) : null;
+      if (validation) {
+        this.note(
+          `averaged model (last ${k}): validation loss ${validation.loss.toFixed(4)}, ${validation.metric} ${validation.value.toFixed(2)}`,
+        );
+      }
+      const better = validation ? tracker.update(validation.value, validation.loss, k) : true;
+      if (better || chosen.dir === "") chosen = { k, validation, dir };
+    }
+    if (chosen.k !== candidates.at(-1)) {
+      await saveAveragedModel(this.setup, chosen.k);
+      this.note(`kept the average of the last ${chosen.k} checkpoints in ${chosen.dir}`);
+    }
+    return { dir: chosen.dir, validation: chosen.validation };
   }
 
   private async plot(): Promise<TrainResult["plot"]> {

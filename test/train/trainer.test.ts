@@ -85,6 +85,38 @@ describe("a training run", () => {
     assert.ok(existsSync(join(out, "plot.svg")) && existsSync(join(out, "plot.png")));
   });
 
+  test("averageChooseK validates the averages of the last 2..k checkpoints and keeps the best in averaged/", async () => {
+    const out = runDir();
+    const notes: string[] = [];
+    const overrides = ["--train.keepLast", "3", "--train.averageLastK", "3", "--train.saveEvery", "2"];
+    const result = await train(
+      config([...overrides, "--train.averageChooseK", "true", "--train.metric", "loss"]),
+      {
+        out,
+        observer: { message: (l) => notes.push(l) },
+      },
+    );
+    const tried = notes.flatMap((l) => {
+      const m = /averaged model \(last (\d+)\): validation loss ([\d.]+)/.exec(l);
+      return m ? [{ k: Number(m[1]), loss: Number(m[2]) }] : [];
+    });
+    assert.deepEqual(
+      tried.map((t) => t.k),
+      [2, 3],
+      notes.join("\n"),
+    );
+    const best = tried.reduce((a, b) => (b.loss < a.loss ? b : a));
+    assert.equal(result.averaged?.validation?.loss.toFixed(4), best.loss.toFixed(4));
+    const kept = JSON.parse(readFileSync(join(out, "averaged", "averaged.json"), "utf8")) as {
+      steps: number[];
+    };
+    assert.deepEqual(kept.steps, [8, 10, 12].slice(3 - best.k), "averaged/ holds the chosen average");
+    assert.throws(
+      () => config(["--train.averageLastK", "2", "--train.averageChooseK", "true"]),
+      /train\.averageChooseK.*averageLastK ≥ 3/,
+    );
+  });
+
   test("stopped by its signal after step 5 and resumed, it logs the same losses as an uninterrupted run", async () => {
     const whole = runDir();
     await train(config(), { out: whole });
