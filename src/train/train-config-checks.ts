@@ -48,7 +48,7 @@ function checkTrain(t: TrainConfig): void {
   if (!(t.eps > 0)) fail("train.eps", `must be > 0, got ${t.eps}`);
   if (t.averageLastK > t.keepLast)
     fail("train.averageLastK", `(${t.averageLastK}) needs train.keepLast ≥ it (${t.keepLast})`);
-  if (t.averageChooseK && t.averageLastK < 3)
+  if (t.averageChooseK && t.averageLastK !== 0 && t.averageLastK < 3)
     fail(
       "train.averageChooseK",
       `tries the last 2..averageLastK checkpoints: it needs train.averageLastK ≥ 3`,
