@@ -38,13 +38,14 @@ async function readModelFile(dir: string, name: string): Promise<Buffer> {
 
 /** Float tensors of the first folder's model.safetensors with their data replaced by the averaged weights. */
 function averagedTensors(
+  file: string,
   first: SafetensorsFile,
   weights: Map<string, Float32Array>,
 ): Map<string, SafeTensor> {
   const tensors = new Map<string, SafeTensor>();
   for (const [name, t] of first.tensors) {
     if (t.dtype !== "F32" && t.dtype !== "F16" && t.dtype !== "BF16")
-      throw new Error(`"${name}" is not float`);
+      throw new Error(`${file}: "${name}" is not a float tensor: it cannot be averaged`);
     tensors.set(name, { dtype: t.dtype, shape: t.shape, data: weights.get(name)! });
   }
   return tensors;
@@ -52,7 +53,7 @@ function averagedTensors(
 
 /**
  * Averages the weights of the model folders `dirs` (all with the same config.json) into `out`, replaced
- * atomically: model.safetensors holds the mean (summed in float64, stored as float32), every other model file
+ * atomically: model.safetensors holds the mean (summed in float64, stored in the first folder's float dtypes), every other model file
  * (config, tokenizer files, text-task.json) is copied from the first folder, and averaged.json names the sources.
  */
 export async function averageFolders(dirs: readonly string[], out: string): Promise<AverageReport> {
@@ -73,7 +74,7 @@ export async function averageFolders(dirs: readonly string[], out: string): Prom
   }
   const weights = await averageModelFolders(dirs);
   const firstFile = await readSafetensors(join(first, MODEL_FILE));
-  const tensors = averagedTensors(firstFile, weights);
+  const tensors = averagedTensors(join(first, MODEL_FILE), firstFile, weights);
   await replaceDirAtomic(out, async (tmp) => {
     for (const name of names) await copyFile(join(first, name), join(tmp, name));
     await writeSafetensors(join(tmp, MODEL_FILE), tensors, firstFile.metadata);

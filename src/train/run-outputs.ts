@@ -30,25 +30,29 @@ export async function saveBestModel(
   return dir;
 }
 
-/**
- * Averages the weights of the newest `k` checkpoints into averaged/ (a model folder); returns the folder,
- * the steps averaged and the averaged weights as a flat buffer in the run's layout.
- */
-export async function saveAveragedModel(
-  setup: RunSetup,
-  k: number,
-): Promise<{ dir: string; steps: number[]; params: Float32Array }> {
+/** The mean weights of some checkpoints: by name, as the run's flat buffer, and the steps they came from. */
+export interface CheckpointAverage {
+  steps: number[];
+  weights: Map<string, Float32Array>;
+  params: Float32Array;
+}
+
+/** Averages the weights of the newest `k` checkpoints of the run, in memory. */
+export async function averageLastCheckpoints(setup: RunSetup, k: number): Promise<CheckpointAverage> {
   const checkpoints = listCheckpoints(setup.runDir).slice(-k);
   const weights = await averageModelFolders(checkpoints.map((c) => c.dir));
-  const { layout } = setup;
+  const params = new Float32Array(setup.layout.total);
+  for (const slot of setup.layout.slots) params.set(weights.get(slot.name)!, slot.offset);
+  return { steps: checkpoints.map((c) => c.step), weights, params };
+}
+
+/** Writes `average` as averaged/ (a model folder plus averaged.json: the steps) atomically; returns the folder. */
+export async function saveAveragedModel(setup: RunSetup, average: CheckpointAverage): Promise<string> {
   const dir = join(setup.runDir, AVERAGED_DIR);
-  const steps = checkpoints.map((c) => c.step);
-  await setup.writeFolder(dir, weights, async (tmp) => {
-    await writeJsonAtomic(join(tmp, "averaged.json"), { steps });
+  await setup.writeFolder(dir, average.weights, async (tmp) => {
+    await writeJsonAtomic(join(tmp, "averaged.json"), { steps: average.steps });
   });
-  const params = new Float32Array(layout.total);
-  for (const slot of layout.slots) params.set(weights.get(slot.name)!, slot.offset);
-  return { dir, steps, params };
+  return dir;
 }
 
 /** Draws the training loss and every validation series of `records` into <runDir>/plot.svg and .png. */

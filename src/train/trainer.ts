@@ -13,7 +13,14 @@ import {
 } from "./checkpoint.ts";
 import { JsonlLog, type StepRecord, type TrainingObserver, type ValidationRecord } from "./progress.ts";
 import { resolveMetric } from "./run-data.ts";
-import { BEST_DIR, plotRun, saveAveragedModel, saveBestModel } from "./run-outputs.ts";
+import {
+  averageLastCheckpoints,
+  BEST_DIR,
+  type CheckpointAverage,
+  plotRun,
+  saveAveragedModel,
+  saveBestModel,
+} from "./run-outputs.ts";
 import { type RunSetup, runSchedule, runValidator, setUpRun } from "./run-setup.ts";
 import type { LrSchedule } from "./schedules.ts";
 import { StepBatches } from "./step-batches.ts";
@@ -360,24 +367,23 @@ class TrainingRun {
     const choose = this.config.train.averageChooseK && this.validator !== null && last > 2;
     const candidates = choose ? Array.from({ length: last - 1 }, (_, i) => i + 2) : [last];
     const tracker = new MetricTracker(this.metric);
-    let chosen = { k: last, validation: null as ValidationResult | null, dir: "" };
+    let chosen: { average: CheckpointAverage; validation: ValidationResult | null } | null = null;
     for (const k of candidates) {
-      const { dir, steps, params } = await saveAveragedModel(this.setup, k);
-      this.note(`averaged the weights of the checkpoints at steps ${steps.join(", ")} into ${dir}`);
-      const validation = this.validator ? await this.validator.run(params) : null;
+      const average = await averageLastCheckpoints(this.setup, k);
+      const validation = this.validator ? await this.validator.run(average.params) : null;
       if (validation) {
         this.note(
           `averaged model (last ${k}): validation loss ${validation.loss.toFixed(4)}, ${validation.metric} ${validation.value.toFixed(2)}`,
         );
       }
       const better = validation ? tracker.update(validation.value, validation.loss, k) : true;
-      if (better || chosen.dir === "") chosen = { k, validation, dir };
+      if (better || !chosen) chosen = { average, validation };
     }
-    if (chosen.k !== candidates.at(-1)) {
-      await saveAveragedModel(this.setup, chosen.k);
-      this.note(`kept the average of the last ${chosen.k} checkpoints in ${chosen.dir}`);
-    }
-    return { dir: chosen.dir, validation: chosen.validation };
+    const dir = await saveAveragedModel(this.setup, chosen!.average);
+    this.note(
+      `averaged the weights of the checkpoints at steps ${chosen!.average.steps.join(", ")} into ${dir}`,
+    );
+    return { dir, validation: chosen!.validation };
   }
 
   private async plot(): Promise<TrainResult["plot"]> {
