@@ -1,7 +1,7 @@
 // `seq2seq average`: the element-wise mean of the weights of several model folders of one run (checkpoints,
 // best/), written as a new model folder — the checkpoint averaging of Vaswani et al. 2017 §6.1, after the fact.
 
-import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { replaceDirAtomic } from "../io/atomic.ts";
 import {
@@ -11,20 +11,22 @@ import {
   writeSafetensors,
 } from "../io/safetensors.ts";
 import { CONFIG_FILE, MODEL_FILE } from "../models/folder.ts";
-import { averageModelFolders } from "./averaging.ts";
+import {
+  AVERAGED_INFO_FILE,
+  type AveragedInfo,
+  averageModelFolders,
+  checkpointStep,
+  writeAveragedInfo,
+} from "./averaging.ts";
+import { TRAINER_STATE_FILE, TRAINING_STATE_FILE } from "./checkpoint.ts";
+import { BEST_INFO_FILE } from "./run-outputs.ts";
 
 /** Files of a checkpoint that belong to training, not to the model: not copied into the average. */
-const TRAINING_ONLY = new Set([
-  "training_state.safetensors",
-  "trainer_state.json",
-  "best.json",
-  "averaged.json",
-]);
+const TRAINING_ONLY = new Set([TRAINING_STATE_FILE, TRAINER_STATE_FILE, BEST_INFO_FILE, AVERAGED_INFO_FILE]);
 
-/** The averaged folder's record of where its weights came from (averaged.json). */
-export interface AverageReport {
+/** Where the average was written, and its averaged.json. */
+export interface AverageReport extends AveragedInfo {
   dir: string;
-  sources: string[];
 }
 
 /** The bytes of `dir/name`, or a clear error naming the file. */
@@ -54,7 +56,8 @@ function averagedTensors(
 /**
  * Averages the weights of the model folders `dirs` (all with the same config.json) into `out`, replaced
  * atomically: model.safetensors holds the mean (summed in float64, stored in the first folder's float dtypes), every other model file
- * (config, tokenizer files, text-task.json) is copied from the first folder, and averaged.json names the sources.
+ * (config, tokenizer files, text-task.json) is copied from the first folder, and averaged.json names the sources
+ * and their steps, as the trainer's averaged/ does.
  */
 export async function averageFolders(dirs: readonly string[], out: string): Promise<AverageReport> {
   if (dirs.length < 2) throw new Error(`averaging needs at least two model folders, got ${dirs.length}`);
@@ -75,10 +78,11 @@ export async function averageFolders(dirs: readonly string[], out: string): Prom
   const weights = await averageModelFolders(dirs);
   const firstFile = await readSafetensors(join(first, MODEL_FILE));
   const tensors = averagedTensors(join(first, MODEL_FILE), firstFile, weights);
+  const info: AveragedInfo = { sources: [...dirs], steps: await Promise.all(dirs.map(checkpointStep)) };
   await replaceDirAtomic(out, async (tmp) => {
     for (const name of names) await copyFile(join(first, name), join(tmp, name));
     await writeSafetensors(join(tmp, MODEL_FILE), tensors, firstFile.metadata);
-    await writeFile(join(tmp, "averaged.json"), `${JSON.stringify({ sources: dirs }, null, 2)}\n`);
+    await writeAveragedInfo(tmp, info);
   });
-  return { dir: out, sources: [...dirs] };
+  return { dir: out, ...info };
 }

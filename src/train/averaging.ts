@@ -1,9 +1,37 @@
 // Checkpoint averaging: the element-wise mean of the weights of the last k checkpoints, often a little
 // better than the last one alone (Vaswani et al. 2017, §6.1 averages the last 5 or 20 checkpoints).
 
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeJsonAtomic } from "../io/atomic.ts";
 import { readSafetensors } from "../io/safetensors.ts";
 import { MODEL_FILE } from "../models/folder.ts";
+import { TRAINER_STATE_FILE } from "./checkpoint.ts";
+
+/** The file an averaged model folder records its origin in. */
+export const AVERAGED_INFO_FILE = "averaged.json";
+
+/** averaged.json: the folders whose weights were averaged and the training step each was saved at. */
+export interface AveragedInfo {
+  sources: string[];
+  /** null for a folder without trainer_state.json (not a checkpoint: best/, an imported model). */
+  steps: Array<number | null>;
+}
+
+/** The step a checkpoint folder was saved at (its trainer_state.json), or null when it has none. */
+export async function checkpointStep(dir: string): Promise<number | null> {
+  try {
+    const state = JSON.parse(await readFile(join(dir, TRAINER_STATE_FILE), "utf8")) as { step?: unknown };
+    return typeof state.step === "number" ? state.step : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes `<dir>/averaged.json` for an average of `sources`. */
+export async function writeAveragedInfo(dir: string, info: AveragedInfo): Promise<void> {
+  await writeJsonAtomic(join(dir, AVERAGED_INFO_FILE), info);
+}
 
 /** The element-wise mean of several weight maps with the same names and sizes (summed in float64). */
 export function averageWeights(

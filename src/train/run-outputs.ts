@@ -3,7 +3,7 @@
 
 import { join } from "node:path";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { averageModelFolders } from "./averaging.ts";
+import { averageModelFolders, writeAveragedInfo } from "./averaging.ts";
 import { listCheckpoints } from "./checkpoint.ts";
 import { writeTrainingPlot } from "./plot.ts";
 import type { LogRecord } from "./progress.ts";
@@ -30,8 +30,9 @@ export async function saveBestModel(
   return dir;
 }
 
-/** The mean weights of some checkpoints: by name, as the run's flat buffer, and the steps they came from. */
+/** The mean weights of some checkpoints: by name, as the run's flat buffer, and the folders and steps they came from. */
 export interface CheckpointAverage {
+  sources: string[];
   steps: number[];
   weights: Map<string, Float32Array>;
   params: Float32Array;
@@ -43,14 +44,14 @@ export async function averageLastCheckpoints(setup: RunSetup, k: number): Promis
   const weights = await averageModelFolders(checkpoints.map((c) => c.dir));
   const params = new Float32Array(setup.layout.total);
   for (const slot of setup.layout.slots) params.set(weights.get(slot.name)!, slot.offset);
-  return { steps: checkpoints.map((c) => c.step), weights, params };
+  return { sources: checkpoints.map((c) => c.dir), steps: checkpoints.map((c) => c.step), weights, params };
 }
 
-/** Writes `average` as averaged/ (a model folder plus averaged.json: the steps) atomically; returns the folder. */
+/** Writes `average` as averaged/ (a model folder plus averaged.json) atomically; returns the folder. */
 export async function saveAveragedModel(setup: RunSetup, average: CheckpointAverage): Promise<string> {
   const dir = join(setup.runDir, AVERAGED_DIR);
   await setup.writeFolder(dir, average.weights, async (tmp) => {
-    await writeJsonAtomic(join(tmp, "averaged.json"), { steps: average.steps });
+    await writeAveragedInfo(tmp, { sources: average.sources, steps: average.steps });
   });
   return dir;
 }

@@ -22,7 +22,7 @@ before(async () => {
   await saveTinyModel(a, {}, 1); // same config, different seeds: two checkpoints of one model
   await saveTinyModel(b, {}, 2);
   await saveTinyModel(c, { ffDim: 48 }, 3); // another model
-  writeFileSync(join(a, "trainer_state.json"), "{}"); // training files are not part of the average
+  writeFileSync(join(a, "trainer_state.json"), '{"step": 7}'); // training files are not part of the average
 });
 
 async function tensor(dir: string, name: string): Promise<Float32Array> {
@@ -44,7 +44,10 @@ test("the averaged folder holds the element-wise mean and the first folder's mod
   }
   assert.equal(readFileSync(join(out, "config.json"), "utf8"), readFileSync(join(a, "config.json"), "utf8"));
   assert.ok(!existsSync(join(out, "trainer_state.json")));
-  assert.deepEqual(JSON.parse(readFileSync(join(out, "averaged.json"), "utf8")).sources, [a, b]);
+  assert.deepEqual(JSON.parse(readFileSync(join(out, "averaged.json"), "utf8")), {
+    sources: [a, b],
+    steps: [7, null], // b has no trainer_state.json: not a checkpoint
+  });
   const translator = await loadTranslator(out);
   const [first] = await translator.translate(["abc"], { beam: 1, nbest: 1, maxLength: 8 });
   assert.equal(typeof first!.text, "string");

@@ -108,9 +108,14 @@ describe("a training run", () => {
     const best = tried.reduce((a, b) => (b.loss < a.loss ? b : a));
     assert.equal(result.averaged?.validation?.loss.toFixed(4), best.loss.toFixed(4));
     const kept = JSON.parse(readFileSync(join(out, "averaged", "averaged.json"), "utf8")) as {
+      sources: string[];
       steps: number[];
     };
     assert.deepEqual(kept.steps, [8, 10, 12].slice(3 - best.k), "averaged/ holds the chosen average");
+    assert.deepEqual(
+      kept.sources.map((dir) => path.basename(dir)),
+      kept.steps.map((step) => `step-${String(step).padStart(8, "0")}`),
+    );
     assert.throws(
       () => config(["--train.averageLastK", "2", "--train.averageChooseK", "true"]),
       /train\.averageChooseK.*averageLastK ≥ 3/,
