@@ -124,7 +124,10 @@ export interface TrainConfig {
   /** Stop after this many optimizer steps (0 = no limit; maxSteps or maxEpochs must be set). */
   maxSteps: number;
   maxEpochs: number;
-  /** Stop after this many seconds of training in this process (0 = no limit). */
+  /**
+   * Seconds of training in this process (0 = no limit): the loop stops before a step, with the validation and
+   * checkpoint after it, would end past them (predicted from the last such step).
+   */
   maxSeconds: number;
   /** Padded tokens per micro-batch (sentences × longest side). */
   maxTokens: number;

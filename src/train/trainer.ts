@@ -26,6 +26,7 @@ import type { LrSchedule } from "./schedules.ts";
 import { StepBatches } from "./step-batches.ts";
 import { type LossVariant, lossVariants, type OptimizerState, Stepper } from "./stepper.ts";
 import { taskScoreLines } from "./task-validation.ts";
+import { TimeBudget } from "./time-budget.ts";
 import { configHash, type RunConfig } from "./train-config.ts";
 import { MetricTracker, type ValidationMetric, type ValidationResult, type Validator } from "./validation.ts";
 
@@ -100,6 +101,7 @@ class TrainingRun {
   private lastValidation: { step: number; result: ValidationResult } | null = null;
   private lastSavedStep = -1;
   private started = 0;
+  private budget = new TimeBudget(0, 0);
   /** Tokens and seconds of the steps run by this process (for the tokens/s shown). */
   private rate = { tokens: 0, seconds: 0 };
 
@@ -182,12 +184,13 @@ class TrainingRun {
     const t = this.config.train;
     if (t.maxSteps > 0 && this.step >= t.maxSteps) return true;
     if (t.maxEpochs > 0 && StepBatches.completedEpochs(this.stream) >= t.maxEpochs) return true;
-    return t.maxSeconds > 0 && (Date.now() - this.started) / 1000 >= t.maxSeconds;
+    return this.budget.exhausted(Date.now(), this.validatesAt(this.step + 1));
   }
 
   /** Trains until a limit, early stopping or the signal; then validates, saves, averages and plots. */
   async loop(signal?: AbortSignal): Promise<TrainResult> {
     this.started = Date.now();
+    this.budget = new TimeBudget(this.config.train.maxSeconds, this.started);
     this.observer.start?.({ step: this.step, totalSteps: this.batches.totalSteps(this.stream) });
     const t = this.config.train;
     let status: TrainStatus = "completed";
@@ -197,17 +200,24 @@ class TrainingRun {
         status = "interrupted";
         break;
       }
+      const iterationStart = Date.now();
       await this.trainStep();
       await yieldToEventLoop();
-      if (this.step % t.validEvery === 0 && this.validator) {
+      const validates = this.validatesAt(this.step);
+      if (validates) {
         await this.validate(true);
         if (t.patience > 0 && this.tracker.bad >= t.patience) status = "early-stopped";
       }
       if (this.step % (t.saveEvery || t.validEvery) === 0) await this.checkpoint(true);
+      this.budget.record(iterationStart, Date.now(), validates);
     }
     if (status === "interrupted" && signal?.aborted) this.note(`interrupted at step ${this.step}`);
     if (status === "early-stopped") this.note(`early stopping: no improvement in ${t.patience} validations`);
     return this.finish(status);
+  }
+
+  private validatesAt(step: number): boolean {
+    return this.validator !== null && step % this.config.train.validEvery === 0;
   }
 
   private async trainStep(): Promise<void> {
