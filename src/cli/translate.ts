@@ -5,6 +5,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { TextTask } from "../data/text-task.ts";
 import { writeAttentionPlot } from "../decode/attention-plot.ts";
+import type { EarlyStopping } from "../decode/beam.ts";
 import {
   InputFormatError,
   loadTranslator,
@@ -24,8 +25,8 @@ interface TranslateFlags {
   nbest?: string;
   lengthPenalty?: string;
   lengthPenaltyForm?: string;
-  /** Set only by --early-stopping / --no-early-stopping (else the model's default). */
-  earlyStopping?: boolean;
+  /** Set only by --early-stopping [never] / --no-early-stopping (else the model's default). */
+  earlyStopping?: boolean | string;
   sample?: boolean;
   topK?: string;
   topP?: string;
@@ -46,6 +47,12 @@ interface TranslateFlags {
   prefix?: string;
   /** A multi-task model's task (its prefix and template). */
   task?: string;
+}
+
+/** --early-stopping: true, false (--no-early-stopping) or "never"; any other word is an error. */
+function earlyStopping(value: boolean | string | undefined): EarlyStopping | undefined {
+  if (value === undefined || typeof value === "boolean" || value === "never") return value;
+  throw new Error(`--early-stopping takes no value or "never", got "${value}"`);
 }
 
 /** Input lines are translated this many at a time, so output starts before a long input is read through. */
@@ -96,7 +103,7 @@ function toOptions(flags: TranslateFlags): TranslateOptions {
     beam,
     nbest,
     lengthPenalty: form === undefined && alpha === undefined ? undefined : { form, alpha },
-    earlyStopping: flags.earlyStopping,
+    earlyStopping: earlyStopping(flags.earlyStopping),
     sample: flags.sample,
     topK: integer(flags.topK, "--top-k", 1),
     topP: number(flags.topP, "--top-p", (x) => x > 0 && x <= 1, "a number in (0, 1]"),
@@ -298,8 +305,14 @@ export function register(program: Command): void {
     .option("--nbest <n>", "hypotheses per input: `index<TAB>score<TAB>text` lines (or with --json a list)")
     .option("--length-penalty <alpha>", "beam length penalty α (default 0.6; 0: raw log-probability)")
     .option("--length-penalty-form <form>", "gnmt: ((5+len)/6)^α (default), power: len^α (Hugging Face)")
-    .option("--early-stopping", "stop at beam finished hypotheses (default; Hugging Face: early_stopping)")
-    .option("--no-early-stopping", "beam search goes on until no live beam can beat the finished ones")
+    .option(
+      "--early-stopping [never]",
+      "stop a sentence at beam finished hypotheses; `never`: only when no live beam can beat them at any length",
+    )
+    .option(
+      "--no-early-stopping",
+      "stop when the best candidate, at its length, cannot beat the finished ones (default; Hugging Face: false)",
+    )
     .option("--sample", "sample instead of beam search (with --nbest n: n samples)")
     .option("--top-k <k>", "sample from the k most probable tokens")
     .option("--top-p <p>", "sample from the smallest set of tokens with probability ≥ p")

@@ -17,11 +17,8 @@ export interface BeamOptions extends SearchOptions {
   /** Hypotheses returned per sentence (1 ≤ nbest ≤ beam; default 1). */
   nbest?: number;
   lengthPenalty?: LengthPenalty;
-  /**
-   * true (default): a sentence stops once it has `beam` finished hypotheses. false: it goes on until no live
-   * beam can still beat the worst of them, whatever length it reaches (exact under the length penalty).
-   */
-  earlyStopping?: boolean;
+  /** When a sentence with `beam` finished hypotheses stops (Hugging Face's `early_stopping`); see EarlyStopping. */
+  earlyStopping?: EarlyStopping;
   /**
    * At the length limit: "eos" (default) forces EOS after maxLength tokens; "truncate" ends the search at
    * maxLength tokens, the best `beam` candidates of that step finishing as they are (Hugging Face generate).
@@ -29,12 +26,22 @@ export interface BeamOptions extends SearchOptions {
   atMaxLength?: "eos" | "truncate";
 }
 
+/**
+ * When a sentence that has `beam` finished hypotheses stops, as Hugging Face's `early_stopping`. true: at once
+ * (fairseq's rule: unfinished beams, however probable, are dropped). false (default): when the best candidate of
+ * the step, scored at its current length, cannot beat the k-th best finished one. "never": when no live beam can
+ * beat it at any length up to the limit (exact under the length penalty; may run to the limit).
+ */
+export type EarlyStopping = boolean | "never";
+
 interface SentenceBeams {
   /** k live hypotheses (a dead one has logProb -Infinity); their score is unused until they finish. */
   live: Hypothesis[];
   finished: Hypothesis[];
   /** The longest output (EOS included) the max-length processor allows this sentence. */
   maxOutput: number;
+  /** The best cumulative log-probability among the last step's candidates (finished or not). */
+  bestCandidate: number;
 }
 
 const dead = (): Hypothesis => emptyHypothesis();
@@ -64,17 +71,19 @@ export function topIndices(values: Float64Array, count: number): number[] {
   return best;
 }
 
-/** Whether a sentence is finished after a step (see BeamOptions.earlyStopping). */
+/** Whether a sentence is finished after a step (see EarlyStopping). */
 function isDone(beams: SentenceBeams, k: number, options: BeamOptions): boolean {
   const bestLive = Math.max(...beams.live.map((h) => h.logProb));
   if (bestLive === Number.NEGATIVE_INFINITY) return true;
   if (beams.finished.length < k) return false;
-  if (options.earlyStopping ?? true) return true;
+  const mode = options.earlyStopping ?? false;
+  if (mode === true) return true;
   const penalty = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
-  const length = beams.live[0]!.tokens.length;
+  const length = beams.live[0]!.tokens.length; // tokens of every live beam, this step's included
+  const kth = beams.finished.map((h) => h.score).sort((a, b) => b - a)[k - 1]!;
+  if (mode === false) return beams.bestCandidate / lengthPenalty(length, penalty) <= kth;
   // Log-probabilities only fall as a hypothesis grows, so its best reachable score uses the largest lp ahead.
   const lp = Math.max(lengthPenalty(length + 1, penalty), lengthPenalty(beams.maxOutput, penalty));
-  const kth = beams.finished.map((h) => h.score).sort((a, b) => b - a)[k - 1]!;
   return bestLive / lp <= kth;
 }
 
@@ -96,7 +105,9 @@ function advance(
   const truncate = options.atMaxLength === "truncate" && beams.live[0]!.tokens.length + 2 >= beams.maxOutput;
   const live: Hypothesis[] = [];
   const next: Array<{ parent: number; token: number }> = [];
-  topIndices(total, 2 * k).forEach((index, rank) => {
+  const candidates = topIndices(total, 2 * k);
+  beams.bestCandidate = candidates.length > 0 ? total[candidates[0]!]! : Number.NEGATIVE_INFINITY;
+  candidates.forEach((index, rank) => {
     const parent = Math.floor(index / vocab);
     const token = index % vocab;
     const finishes = token === options.eos || truncate;
@@ -150,6 +161,7 @@ export async function beamSearch<S>(
     live: [{ ...emptyHypothesis(), logProb: 0, score: 0 }, ...Array.from({ length: k - 1 }, dead)],
     finished: [],
     maxOutput: maxLength.limit(srcLength) + 1,
+    bestCandidate: 0,
   }));
   let active = sentences.map((_, s) => s); // the sentence of each group of k rows
   let rowsState = model.reorder(

@@ -148,7 +148,7 @@ export async function generate<S>(
     beam: g.numBeams,
     nbest: g.numReturnSequences,
     lengthPenalty: { form: "power", alpha: g.lengthPenalty },
-    earlyStopping: g.earlyStopping === true,
+    earlyStopping: g.earlyStopping,
     // transformers finishes the best beams as they are at max_length (EOS there only when forced).
     atMaxLength: forcedEos ? "eos" : "truncate",
   });

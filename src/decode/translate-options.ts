@@ -1,6 +1,7 @@
 // The options of translation (which search, its settings, the constraints) with their defaults, checked
 // once so the CLI and the HTTP server give the same clear errors naming the option.
 
+import type { EarlyStopping } from "./beam.ts";
 import { DEFAULT_LENGTH_PENALTY, type LengthPenalty } from "./length-penalty.ts";
 
 /**
@@ -14,8 +15,8 @@ export interface TranslateOptions {
   nbest?: number;
   /** Beam length penalty; a part left out is the model's own (default gnmt, α 0.6; Hugging Face: power). */
   lengthPenalty?: Partial<LengthPenalty>;
-  /** Beam search stops a sentence at `beam` finished hypotheses (default true); see BeamOptions. */
-  earlyStopping?: boolean;
+  /** When beam search stops a sentence that has `beam` finished hypotheses (default false); see EarlyStopping. */
+  earlyStopping?: EarlyStopping;
   /** Sample instead of searching (default false). */
   sample?: boolean;
   temperature?: number;
@@ -43,7 +44,7 @@ export interface ResolvedTranslateOptions
   beam: number;
   nbest: number;
   lengthPenalty: LengthPenalty;
-  earlyStopping: boolean;
+  earlyStopping: EarlyStopping;
   sample: boolean;
   temperature: number;
   seed: number;
@@ -130,7 +131,7 @@ export function resolveTranslateOptions(options: TranslateOptions, vocab: number
     beam,
     nbest,
     lengthPenalty,
-    earlyStopping: options.earlyStopping ?? true,
+    earlyStopping: options.earlyStopping ?? false,
     sample,
     temperature,
     seed,

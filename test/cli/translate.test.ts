@@ -168,6 +168,7 @@ test("invalid flags are errors naming the flag (in-process, same program)", asyn
     [["--min-length", "9", "--max-length", "3"], /--min-length 9 is more than --max-length 3/],
     [["--no-repeat-ngram", "x"], /--no-repeat-ngram must be an integer ≥ 0, got "x"/],
     [["--length-penalty-form", "linear"], /--length-penalty-form must be gnmt or power/],
+    [["--early-stopping", "sometimes"], /--early-stopping takes no value or "never", got "sometimes"/],
     [["--max-length-ratio", "-2"], /--max-length-ratio must be a number ≥ 0/],
     [
       ["--forced-first-token", "<fr>"],
@@ -181,5 +182,13 @@ test("invalid flags are errors naming the flag (in-process, same program)", asyn
       message,
       args.join(" "),
     );
+  }
+});
+
+test("--early-stopping, --early-stopping never and --no-early-stopping all decode every line", () => {
+  for (const flags of [["--early-stopping"], ["--early-stopping", "never"], ["--no-early-stopping"]]) {
+    const { status, stdout, stderr } = run(["--beam", "3", ...flags], INPUT);
+    assert.equal(status, 0, `${flags.join(" ")}: ${stderr}`);
+    assert.equal(stdout.split("\n").length, INPUT.split("\n").length, flags.join(" "));
   }
 });

@@ -115,17 +115,51 @@ test("length penalty: the two forms and how α reranks", async () => {
 const LATE_WINNER: ToyDistribution = (_s, prefix) =>
   prefix.length === 0 ? { [EOS]: 0.5, [A]: 0.45, [B]: 0.05 } : { [EOS]: 1 };
 
-test("early stopping stops at `beam` finished; without it the search finds a later, better hypothesis", async () => {
+test('earlyStopping true stops at `beam` finished; "never" finds a later, better hypothesis', async () => {
   const options = { ...base, beam: 1, lengthPenalty: { form: "gnmt" as const, alpha: 1 } };
-  const early = await beamSearch(fakeModel(LATE_WINNER, V), fakeState(1), options);
+  const early = await beamSearch(fakeModel(LATE_WINNER, V), fakeState(1), {
+    ...options,
+    earlyStopping: true,
+  });
   assert.deepEqual(early[0]![0]!.tokens, [EOS]);
   close(early[0]![0]!.score, Math.log(0.5), "early score");
   const exact = await beamSearch(fakeModel(LATE_WINNER, V), fakeState(1), {
     ...options,
-    earlyStopping: false,
+    earlyStopping: "never",
   });
   assert.deepEqual(exact[0]![0]!.tokens, [A, EOS]);
   close(exact[0]![0]!.score, Math.log(0.45) / (7 / 6), "exact score");
+});
+
+/**
+ * A peaked model whose unlikely beams end early: A (.6) then A (.9) then EOS is the best sequence (.54), but
+ * EOS at once (.3) and B EOS (.1) finish first. With beam 2 they fill the finished list after two steps.
+ */
+const JUNK_FINISHES_FIRST: ToyDistribution = (_s, prefix) => {
+  if (prefix.length === 0) return { [A]: 0.6, [EOS]: 0.3, [B]: 0.1 };
+  if (prefix[0] === B) return { [EOS]: 1 };
+  return prefix.length === 1 ? { [A]: 0.9, [EOS]: 0.1 } : { [EOS]: 1 };
+};
+
+test("the default (earlyStopping false) keeps a probable live beam that true drops for finished junk", async () => {
+  const options = { ...base, beam: 2, lengthPenalty: noPenalty };
+  const early = await beamSearch(fakeModel(JUNK_FINISHES_FIRST, V), fakeState(1), {
+    ...options,
+    earlyStopping: true,
+  });
+  assert.deepEqual(early[0]![0]!.tokens, [EOS], "true: stops with EOS and B EOS finished, A A still live");
+  const heuristic = await beamSearch(fakeModel(JUNK_FINISHES_FIRST, V), fakeState(1), options);
+  assert.deepEqual(
+    heuristic[0]![0]!.tokens,
+    [A, A, EOS],
+    "false (default): A A (.54) can still beat B EOS (.1)",
+  );
+  close(heuristic[0]![0]!.logProb, Math.log(0.54), "its log-probability");
+  const exact = await beamSearch(fakeModel(JUNK_FINISHES_FIRST, V), fakeState(1), {
+    ...options,
+    earlyStopping: "never",
+  });
+  assert.deepEqual(exact[0]![0]!.tokens, [A, A, EOS]);
 });
 
 test("finished sentences leave the batch; max length ends the rest; constraints apply to beams", async () => {
