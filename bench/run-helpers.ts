@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { AveragedInfo } from "../src/train/averaging.ts";
 import { consoleObserver } from "../src/train/progress.ts";
 import type { RunConfig } from "../src/train/train-config.ts";
 import { type TrainResult, train } from "../src/train/trainer.ts";
@@ -31,13 +32,11 @@ export async function trainOrResume(
 
 /**
  * The model folder to score: the checkpoint average when validation rated it at least as well as best/, else
- * best/, else the last checkpoint. Without a result (--skip-train), whichever of averaged/ and best/ exists.
+ * best/, else the last checkpoint. Without a result (--skip-train), the same choice from what the run recorded
+ * (averaged/averaged.json and best/best.json), or whichever of averaged/ and best/ exists.
  */
 export function chooseModel(out: string, result: TrainResult | undefined): { dir: string; which: string } {
-  if (!result) {
-    const which = existsSync(join(out, "averaged")) ? "averaged" : "best";
-    return { dir: join(out, which), which };
-  }
+  if (!result) return chooseRecordedModel(out);
   const averaged = result.averaged;
   const best = result.best;
   const avgValue = averaged?.validation?.value;
@@ -49,6 +48,23 @@ export function chooseModel(out: string, result: TrainResult | undefined): { dir
     return { dir: best.dir, which: `best (step ${best.step})` };
   }
   return { dir: result.checkpoint, which: "last checkpoint" };
+}
+
+/** chooseModel's rule on a finished run's folders: averaged/ unless its recorded validation is worse than best/'s. */
+function chooseRecordedModel(out: string): { dir: string; which: string } {
+  const read = (file: string) => (existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined);
+  const averaged = join(out, "averaged");
+  const best = join(out, "best");
+  const info = read(join(averaged, "averaged.json")) as AveragedInfo | undefined;
+  const record = read(join(best, "best.json")) as { step: number; metric: string; value: number } | undefined;
+  if (!existsSync(averaged)) return { dir: best, which: record ? `best (step ${record.step})` : "best" };
+  const rated = info?.validation;
+  if (rated && record && rated.metric === record.metric) {
+    const higher = higherIsBetter(record.metric as ValidationMetric);
+    if (higher ? rated.value < record.value : rated.value > record.value)
+      return { dir: best, which: `best (step ${record.step})` };
+  }
+  return { dir: averaged, which: "averaged" };
 }
 
 /** Steps, epochs started, training seconds and tokens/s from `<out>/log.jsonl` (zeros without a log). */

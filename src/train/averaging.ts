@@ -16,6 +16,8 @@ export interface AveragedInfo {
   sources: string[];
   /** null for a folder without trainer_state.json (not a checkpoint: best/, an imported model). */
   steps: Array<number | null>;
+  /** The trainer's validation of the average (its metric, as best/best.json records best/'s), when it ran one. */
+  validation?: { metric: string; value: number };
 }
 
 /** The step a checkpoint folder was saved at (its trainer_state.json), or null when it has none. */

@@ -47,11 +47,22 @@ export async function averageLastCheckpoints(setup: RunSetup, k: number): Promis
   return { sources: checkpoints.map((c) => c.dir), steps: checkpoints.map((c) => c.step), weights, params };
 }
 
-/** Writes `average` as averaged/ (a model folder plus averaged.json) atomically; returns the folder. */
-export async function saveAveragedModel(setup: RunSetup, average: CheckpointAverage): Promise<string> {
+/**
+ * Writes `average` as averaged/ (a model folder plus averaged.json, with its validation when it had one)
+ * atomically; returns the folder.
+ */
+export async function saveAveragedModel(
+  setup: RunSetup,
+  average: CheckpointAverage,
+  validation?: { metric: string; value: number },
+): Promise<string> {
   const dir = join(setup.runDir, AVERAGED_DIR);
   await setup.writeFolder(dir, average.weights, async (tmp) => {
-    await writeAveragedInfo(tmp, { sources: average.sources, steps: average.steps });
+    await writeAveragedInfo(tmp, {
+      sources: average.sources,
+      steps: average.steps,
+      ...(validation ? { validation } : {}),
+    });
   });
   return dir;
 }

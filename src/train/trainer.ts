@@ -389,7 +389,12 @@ class TrainingRun {
       const better = validation ? tracker.update(validation.value, validation.loss, k) : true;
       if (better || !chosen) chosen = { average, validation };
     }
-    const dir = await saveAveragedModel(this.setup, chosen!.average);
+    const rated = chosen!.validation;
+    const dir = await saveAveragedModel(
+      this.setup,
+      chosen!.average,
+      rated ? { metric: rated.metric, value: rated.value } : undefined,
+    );
     this.note(
       `averaged the weights of the checkpoints at steps ${chosen!.average.steps.join(", ")} into ${dir}`,
     );

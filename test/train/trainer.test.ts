@@ -110,8 +110,11 @@ describe("a training run", () => {
     const kept = JSON.parse(readFileSync(join(out, "averaged", "averaged.json"), "utf8")) as {
       sources: string[];
       steps: number[];
+      validation: { metric: string; value: number };
     };
     assert.deepEqual(kept.steps, [8, 10, 12].slice(3 - best.k), "averaged/ holds the chosen average");
+    assert.equal(kept.validation.metric, "loss", "averaged.json records the average's validation");
+    assert.equal(kept.validation.value.toFixed(4), best.loss.toFixed(4));
     assert.deepEqual(
       kept.sources.map((dir) => path.basename(dir)),
       kept.steps.map((step) => `step-${String(step).padStart(8, "0")}`),
