@@ -5,7 +5,7 @@ import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { TextTask } from "../data/text-task.ts";
 import { writeAttentionPlot } from "../decode/attention-plot.ts";
-import type { EarlyStopping } from "../decode/beam.ts";
+import type { EarlyStopping } from "../decode/search.ts";
 import {
   InputFormatError,
   loadTranslator,

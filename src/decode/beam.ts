@@ -5,6 +5,7 @@ import { DEFAULT_LENGTH_PENALTY, type LengthPenalty, lengthPenalty } from "./len
 import { applyProcessors, buildProcessors, MaxLengthProcessor } from "./processors.ts";
 import {
   attentionRow,
+  type EarlyStopping,
   emptyHypothesis,
   type Hypothesis,
   type SearchOptions,
@@ -25,14 +26,6 @@ export interface BeamOptions extends SearchOptions {
    */
   atMaxLength?: "eos" | "truncate";
 }
-
-/**
- * When a sentence that has `beam` finished hypotheses stops, as Hugging Face's `early_stopping`. true: at once
- * (fairseq's rule: unfinished beams, however probable, are dropped). false (default): when the best candidate of
- * the step, scored at its current length, cannot beat the k-th best finished one. "never": when no live beam can
- * beat it at any length up to the limit (exact under the length penalty; may run to the limit).
- */
-export type EarlyStopping = boolean | "never";
 
 interface SentenceBeams {
   /** k live hypotheses (a dead one has logProb -Infinity); their score is unused until they finish. */

@@ -64,3 +64,11 @@ export function emptyHypothesis(): Hypothesis {
     attention: [],
   };
 }
+
+/**
+ * When a sentence that has `beam` finished hypotheses stops, as Hugging Face's `early_stopping`. true: at once
+ * (fairseq's rule: unfinished beams, however probable, are dropped). false (default): when the best candidate of
+ * the step, scored at its current length, cannot beat the k-th best finished one. "never": when no live beam can
+ * beat it at any length up to the limit (exact under the length penalty; may run to the limit).
+ */
+export type EarlyStopping = boolean | "never";

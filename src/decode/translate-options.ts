@@ -1,8 +1,8 @@
 // The options of translation (which search, its settings, the constraints) with their defaults, checked
 // once so the CLI and the HTTP server give the same clear errors naming the option.
 
-import type { EarlyStopping } from "./beam.ts";
 import { DEFAULT_LENGTH_PENALTY, type LengthPenalty } from "./length-penalty.ts";
+import type { EarlyStopping } from "./search.ts";
 
 /**
  * What a user asks of a translation. An option left out takes the model's default: the defaults below for
