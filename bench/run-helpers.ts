@@ -3,8 +3,9 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AveragedInfo } from "../src/train/averaging.ts";
+import { AVERAGED_INFO_FILE, type AveragedInfo } from "../src/train/averaging.ts";
 import { consoleObserver } from "../src/train/progress.ts";
+import { AVERAGED_DIR, BEST_DIR, BEST_INFO_FILE } from "../src/train/run-outputs.ts";
 import type { RunConfig } from "../src/train/train-config.ts";
 import { type TrainResult, train } from "../src/train/trainer.ts";
 import { higherIsBetter, type ValidationMetric } from "../src/train/validation.ts";
@@ -42,9 +43,8 @@ export function chooseModel(out: string, result: TrainResult | undefined): { dir
   const avgValue = averaged?.validation?.value;
   if (averaged && (!best?.dir || avgValue === undefined)) return { dir: averaged.dir, which: "averaged" };
   if (best?.dir) {
-    const higher = higherIsBetter(best.metric as ValidationMetric);
-    const avgWins = avgValue !== undefined && (higher ? avgValue >= best.value : avgValue <= best.value);
-    if (averaged && avgWins) return { dir: averaged.dir, which: "averaged" };
+    if (averaged && averageHolds(best.metric, avgValue!, best.value))
+      return { dir: averaged.dir, which: "averaged" };
     return { dir: best.dir, which: `best (step ${best.step})` };
   }
   return { dir: result.checkpoint, which: "last checkpoint" };
@@ -53,18 +53,27 @@ export function chooseModel(out: string, result: TrainResult | undefined): { dir
 /** chooseModel's rule on a finished run's folders: averaged/ unless its recorded validation is worse than best/'s. */
 function chooseRecordedModel(out: string): { dir: string; which: string } {
   const read = (file: string) => (existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : undefined);
-  const averaged = join(out, "averaged");
-  const best = join(out, "best");
-  const info = read(join(averaged, "averaged.json")) as AveragedInfo | undefined;
-  const record = read(join(best, "best.json")) as { step: number; metric: string; value: number } | undefined;
+  const averaged = join(out, AVERAGED_DIR);
+  const best = join(out, BEST_DIR);
+  const info = read(join(averaged, AVERAGED_INFO_FILE)) as AveragedInfo | undefined;
+  const record = read(join(best, BEST_INFO_FILE)) as
+    | { step: number; metric: string; value: number }
+    | undefined;
   if (!existsSync(averaged)) return { dir: best, which: record ? `best (step ${record.step})` : "best" };
   const rated = info?.validation;
-  if (rated && record && rated.metric === record.metric) {
-    const higher = higherIsBetter(record.metric as ValidationMetric);
-    if (higher ? rated.value < record.value : rated.value > record.value)
-      return { dir: best, which: `best (step ${record.step})` };
-  }
+  if (
+    rated &&
+    record &&
+    rated.metric === record.metric &&
+    !averageHolds(record.metric, rated.value, record.value)
+  )
+    return { dir: best, which: `best (step ${record.step})` };
   return { dir: averaged, which: "averaged" };
+}
+
+/** Whether the average's validation value is at least as good as best/'s under `metric`. */
+function averageHolds(metric: string, averageValue: number, bestValue: number): boolean {
+  return higherIsBetter(metric as ValidationMetric) ? averageValue >= bestValue : averageValue <= bestValue;
 }
 
 /** Steps, epochs started, training seconds and tokens/s from `<out>/log.jsonl` (zeros without a log). */
