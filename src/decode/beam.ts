@@ -149,7 +149,8 @@ export async function beamSearch<S>(
   if (!Number.isInteger(nbest) || nbest < 1 || nbest > k)
     throw new Error(`nbest must be an integer from 1 to the beam size ${k}, got ${nbest}`);
   const processors = buildProcessors(options);
-  const maxLength = new MaxLengthProcessor(options.maxLength, options.eos, options.relativeMaxLength);
+  const { eos, relativeMaxLength, sharedPositions } = options;
+  const maxLength = new MaxLengthProcessor(options.maxLength, eos, relativeMaxLength, sharedPositions);
   const sentences: SentenceBeams[] = options.srcLengths.map((srcLength) => ({
     live: [{ ...emptyHypothesis(), logProb: 0, score: 0 }, ...Array.from({ length: k - 1 }, dead)],
     finished: [],

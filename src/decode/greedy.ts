@@ -83,13 +83,20 @@ export interface GreedyOptions {
   maxLength: number;
 }
 
-/** Greedy decoding of source id rows through a runner; returns output ids without BOS/EOS. */
+/**
+ * Greedy decoding of source id rows through a runner; returns output ids without BOS/EOS. Outputs stop at
+ * maxLength tokens, or sooner where a prefix LM's source leaves fewer positions (its sharedPositions).
+ */
 export async function greedyDecode(
   runner: Seq2SeqRunner,
   sources: readonly (readonly number[])[],
   options: GreedyOptions,
 ): Promise<number[][]> {
   const state: DecoderState = await runner.encode(sources);
-  const hyps = await greedySearch(runner, state, { ...options, srcLengths: sources.map((s) => s.length) });
+  const hyps = await greedySearch(runner, state, {
+    ...options,
+    srcLengths: sources.map((s) => s.length),
+    sharedPositions: runner.model.sharedPositions,
+  });
   return hyps.map((h) => (h.tokens.at(-1) === options.eos ? h.tokens.slice(0, -1) : h.tokens));
 }

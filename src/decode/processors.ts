@@ -46,21 +46,26 @@ export class MinLengthProcessor implements LogitsProcessor {
 }
 
 /**
- * Forces EOS once a row has `limit` tokens, where limit = min(maxLength, ⌊offset + ratio · srcLen⌋) when
- * `relative` is given, else maxLength. So outputs have at most `limit` tokens before their EOS.
+ * Forces EOS once a row has `limit` tokens, where limit = maxLength, lowered to ⌊offset + ratio · srcLen⌋ when
+ * `relative` is given and to sharedPositions − srcLen − 1 when the source and decoder share positions. So
+ * outputs have at most `limit` tokens before their EOS.
  */
 export class MaxLengthProcessor implements LogitsProcessor {
   constructor(
     readonly maxLength: number,
     readonly eos: number,
     readonly relative?: { readonly offset: number; readonly ratio: number },
+    readonly sharedPositions?: number,
   ) {}
 
   /** The most tokens (before EOS) a row whose source has `srcLength` tokens may generate. */
   limit(srcLength: number): number {
-    if (!this.relative) return this.maxLength;
-    const { offset, ratio } = this.relative;
-    return Math.max(0, Math.min(this.maxLength, Math.floor(offset + ratio * srcLength)));
+    let limit = this.maxLength;
+    if (this.relative)
+      limit = Math.min(limit, Math.floor(this.relative.offset + this.relative.ratio * srcLength));
+    // BOS and every output token but the last are fed at positions srcLength .. srcLength + limit.
+    if (this.sharedPositions !== undefined) limit = Math.min(limit, this.sharedPositions - srcLength - 1);
+    return Math.max(0, limit);
   }
 
   process(scores: Float32Array, context: ProcessorContext): void {
@@ -164,6 +169,11 @@ export interface ConstraintOptions {
   minLength?: number;
   /** Also cap the length at ⌊offset + ratio · srcLen⌋ (srcLen counts the source's EOS). */
   relativeMaxLength?: { offset: number; ratio: number };
+  /**
+   * Source and decoder input share this many positions (a prefix LM's `sharedPositions`): also cap the
+   * length at sharedPositions − srcLen − 1, so that BOS + output fit after the source.
+   */
+  sharedPositions?: number;
   /** n for no-repeat-n-gram (0 or absent: off). */
   noRepeatNgram?: number;
   /** Token sequences never generated (one-token sequences: banned ids). */
@@ -190,6 +200,13 @@ export function buildProcessors(options: ConstraintOptions): LogitsProcessor[] {
   if (options.forcedFirstToken !== undefined)
     list.push(new ForcedFirstTokenProcessor(options.forcedFirstToken));
   if (options.minLength) list.push(new MinLengthProcessor(options.minLength, options.eos));
-  list.push(new MaxLengthProcessor(options.maxLength, options.eos, options.relativeMaxLength));
+  list.push(
+    new MaxLengthProcessor(
+      options.maxLength,
+      options.eos,
+      options.relativeMaxLength,
+      options.sharedPositions,
+    ),
+  );
   return list;
 }

@@ -118,6 +118,7 @@ export function ownScheme(loaded: LoadedModel): TranslationScheme {
               bos: target.specials.bos,
               eos: target.specials.eos,
               srcLengths,
+              sharedPositions: loaded.model.sharedPositions,
             },
             o,
             sentenceIds,

@@ -57,6 +57,8 @@ export class PrefixLm extends SelfAttentionStackModel implements Seq2SeqModel {
   readonly targetOffset: number;
   /** Source and target share the position table: leave room for at least one target token. */
   readonly maxSourceLength: number;
+  /** Source + decoder input together fill at most maxPositions positions. */
+  readonly sharedPositions: number;
 
   constructor(readonly config: DecoderOnlyConfig) {
     const c = config;
@@ -69,6 +71,7 @@ export class PrefixLm extends SelfAttentionStackModel implements Seq2SeqModel {
     const names = { prefix: "model.decoder", finalNorm: "final_layer_norm" };
     super(c, "decoder-only", targetOffset + c.tgtVocabSize, names);
     this.maxSourceLength = c.maxPositions - 1;
+    this.sharedPositions = c.maxPositions;
     this.targetOffset = targetOffset;
     if (!c.tieOutput)
       this.lmHead = this.child(new Linear("lm_head", c.dModel, c.tgtVocabSize, { bias: false }));

@@ -90,6 +90,12 @@ export interface Seq2SeqModel extends Module {
   /** The longest decoder input (BOS + output) the decoder's positions allow (absent: no limit). */
   readonly maxTargetLength?: number;
   /**
+   * Set when source and decoder input share one position table (the prefix LM): how many positions they
+   * fill together. A sentence whose source has n tokens can then feed at most sharedPositions − n decoder
+   * tokens (BOS + output), which the searches enforce per sentence (absent: positions are not shared).
+   */
+  readonly sharedPositions?: number;
+  /**
    * What the encoder reads: token ids (`src_ids`, the default) or speech features (`input_features`
    * [batch, featureSize, frames] float32; srcVocabSize is then 0).
    */

@@ -63,6 +63,25 @@ test("relative max length is min(maxLength, ⌊offset + ratio · srcLen⌋) per 
   assert.deepEqual(banned(rows[1]!), [], "srcLen 6: limit 4 not reached");
 });
 
+test("shared positions (a prefix LM) cap the length at sharedPositions − srcLen − 1 per row", () => {
+  const p = new MaxLengthProcessor(10, EOS, undefined, 12);
+  assert.deepEqual(
+    [4, 9, 11, 12, 30].map((n) => p.limit(n)),
+    [7, 2, 0, 0, 0],
+  );
+  assert.equal(new MaxLengthProcessor(3, EOS, undefined, 12).limit(4), 3, "maxLength still applies");
+  const rows = run(
+    p,
+    [
+      [5, 6],
+      [5, 6],
+    ],
+    [9, 8],
+  );
+  assert.equal(rows[0]![EOS], 0, "srcLen 9: limit 2 reached");
+  assert.deepEqual(banned(rows[1]!), [], "srcLen 8: limit 3 not reached");
+});
+
 test("no-repeat-n-gram bans the tokens that would complete a generated n-gram", () => {
   assert.deepEqual(
     run(new NoRepeatNGramProcessor(2), [

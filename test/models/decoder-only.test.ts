@@ -1,11 +1,21 @@
 // The decoder-only prefix LM: decoder steps with the prefix cache equal the teacher-forced forward, source
-// padding never changes an output, a model folder round-trips exactly, and it learns to reverse sequences.
+// padding never changes an output, outputs stop where the shared positions end, a model folder round-trips
+// exactly, and it learns to reverse sequences.
 
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
+import { beamSearch } from "../../src/decode/beam.ts";
+import { greedyDecode } from "../../src/decode/greedy.ts";
+import { Seq2SeqRunner } from "../../src/decode/runner.ts";
+import { loadTranslator } from "../../src/decode/translate.ts";
 import { DECODER_ONLY_DEFAULTS, type DecoderOnlyConfig, PrefixLm } from "../../src/models/decoder-only.ts";
 import { buildPrefixLmFullGraph } from "../../src/models/decoder-only-graphs.ts";
+import { saveModelFolder } from "../../src/models/folder.ts";
 import { buildModel, type ModelConfig } from "../../src/models/registry.ts";
+import { trainCharTokenizer } from "../../src/tokenize/index.ts";
 import {
   assertCacheMatchesFull,
   assertFolderRoundTrip,
@@ -68,6 +78,81 @@ describe("source padding never changes an output", () => {
       await release();
     });
   }
+});
+
+describe("outputs stop where the source leaves no positions (maxPositions covers source + output)", () => {
+  const EOS = 2;
+  /** A tiny prefix LM of 12 positions that never ends on its own: EOS's (tied) embedding row is zero, so its logit is 0 while the best other logit is positive. */
+  const neverEnding = (vocab = 20) => {
+    const tiny = tinyModel({
+      positions: "learned",
+      maxPositions: 12,
+      srcVocabSize: vocab,
+      tgtVocabSize: vocab,
+    });
+    tiny.weights.get("model.decoder.embed_tokens.weight")!.fill(0, EOS * 16, (EOS + 1) * 16);
+    return tiny;
+  };
+  // Sources of 4 and 9 tokens leave 12 − 4 − 1 = 7 and 12 − 9 − 1 = 2 output tokens before EOS.
+  const sources = [
+    [5, 6, 7, EOS],
+    [5, 6, 7, 8, 9, 10, 11, 12, EOS],
+  ];
+
+  test("greedy (validation's decoding) and beam search, per sentence", async () => {
+    const { model, weights } = neverEnding();
+    const runner = await Seq2SeqRunner.create(model, weights);
+    try {
+      const greedy = await greedyDecode(runner, sources, { bos: 1, eos: EOS, maxLength: 50 });
+      assert.deepEqual(
+        greedy.map((ids) => ids.length),
+        [7, 2],
+      );
+      const state = await runner.encode(sources);
+      const beams = await beamSearch(runner, state, {
+        beam: 3,
+        bos: 1,
+        eos: EOS,
+        maxLength: 50,
+        srcLengths: sources.map((s) => s.length),
+        sharedPositions: model.sharedPositions,
+      });
+      assert.deepEqual(
+        beams.map(([best]) => best!.tokens.length),
+        [8, 3],
+        "7 and 2 tokens + the forced EOS",
+      );
+    } finally {
+      await runner.release();
+    }
+  });
+
+  test("translate on a model folder", async () => {
+    const tokenizer = trainCharTokenizer(["abcdefgh"]);
+    const { model, weights } = neverEnding(tokenizer.vocabSize);
+    const root = mkdtempSync(join(tmpdir(), "s2s-prefix-lm-"));
+    const config = { ...model.config, architecture: "decoder-only" } as ModelConfig;
+    await saveModelFolder(root, {
+      config,
+      model,
+      weights,
+      tokenizers: { source: tokenizer, target: tokenizer, joint: true },
+    });
+    const translator = await loadTranslator(root);
+    try {
+      for (const beam of [1, 3]) {
+        const out = await translator.translate(["abc", "abcdefgh"], { beam, maxLength: 50 });
+        assert.deepEqual(
+          out.map((t) => t.hypotheses[0]!.ids.length),
+          [8, 3],
+          `beam ${beam}: 7 and 2 tokens + EOS`,
+        );
+      }
+    } finally {
+      await translator.release();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 test("config -> model folder -> model round trip is exact", async () => {
