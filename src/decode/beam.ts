@@ -33,8 +33,6 @@ interface SentenceBeams {
   finished: Hypothesis[];
   /** The longest output (EOS included) the max-length processor allows this sentence. */
   maxOutput: number;
-  /** The best cumulative log-probability among the last step's candidates (finished or not). */
-  bestCandidate: number;
 }
 
 const dead = (): Hypothesis => emptyHypothesis();
@@ -64,8 +62,12 @@ export function topIndices(values: Float64Array, count: number): number[] {
   return best;
 }
 
-/** Whether a sentence is finished after a step (see EarlyStopping). */
-function isDone(beams: SentenceBeams, k: number, options: BeamOptions): boolean {
+/**
+ * Whether a sentence is finished after a step (see EarlyStopping); `bestCandidate` is the best cumulative
+ * log-probability among that step's candidates, finished or not.
+ */
+function isDone(beams: SentenceBeams, bestCandidate: number, options: BeamOptions): boolean {
+  const k = options.beam;
   const bestLive = Math.max(...beams.live.map((h) => h.logProb));
   if (bestLive === Number.NEGATIVE_INFINITY) return true;
   if (beams.finished.length < k) return false;
@@ -74,7 +76,7 @@ function isDone(beams: SentenceBeams, k: number, options: BeamOptions): boolean 
   const penalty = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
   const length = beams.live[0]!.tokens.length; // tokens of every live beam, this step's included
   const kth = beams.finished.map((h) => h.score).sort((a, b) => b - a)[k - 1]!;
-  if (mode === false) return beams.bestCandidate / lengthPenalty(length, penalty) <= kth;
+  if (mode === false) return bestCandidate / lengthPenalty(length, penalty) <= kth;
   // Log-probabilities only fall as a hypothesis grows, so its best reachable score uses the largest lp ahead.
   const lp = Math.max(lengthPenalty(length + 1, penalty), lengthPenalty(beams.maxOutput, penalty));
   return bestLive / lp <= kth;
@@ -82,14 +84,15 @@ function isDone(beams: SentenceBeams, k: number, options: BeamOptions): boolean 
 
 /**
  * Advances one sentence by a step: scores [k * vocab] are its beams' constrained log-probabilities.
- * Returns, for each new live beam, the local index of the beam it extends and its new token.
+ * Returns, for each new live beam, the local index of the beam it extends and its new token, and the
+ * best cumulative log-probability among the step's candidates.
  */
 function advance(
   beams: SentenceBeams,
   scores: Float32Array,
   attentionOf: (beam: number) => Float32Array,
   options: BeamOptions,
-): Array<{ parent: number; token: number }> {
+): { next: Array<{ parent: number; token: number }>; bestCandidate: number } {
   const k = options.beam;
   const vocab = scores.length / k;
   const total = new Float64Array(scores.length); // [k * vocab]
@@ -99,7 +102,6 @@ function advance(
   const live: Hypothesis[] = [];
   const next: Array<{ parent: number; token: number }> = [];
   const candidates = topIndices(total, 2 * k);
-  beams.bestCandidate = candidates.length > 0 ? total[candidates[0]!]! : Number.NEGATIVE_INFINITY;
   candidates.forEach((index, rank) => {
     const parent = Math.floor(index / vocab);
     const token = index % vocab;
@@ -119,7 +121,8 @@ function advance(
     next.push({ parent: 0, token: options.eos });
   }
   beams.live = live;
-  return next;
+  const bestCandidate = candidates.length > 0 ? total[candidates[0]!]! : Number.NEGATIVE_INFINITY;
+  return { next, bestCandidate };
 }
 
 /** The n-best list of a sentence: finished hypotheses first, then (if too few) live ones, best first. */
@@ -155,7 +158,6 @@ export async function beamSearch<S>(
     live: [{ ...emptyHypothesis(), logProb: 0, score: 0 }, ...Array.from({ length: k - 1 }, dead)],
     finished: [],
     maxOutput: maxLength.limit(srcLength) + 1,
-    bestCandidate: 0,
   }));
   let active = sentences.map((_, s) => s); // the sentence of each group of k rows
   let rowsState = model.reorder(
@@ -179,8 +181,8 @@ export async function beamSearch<S>(
       const scores = out.logProbs.subarray(group * k * vocab, (group + 1) * k * vocab); // [k * vocab]
       const attentionOf = (beam: number) =>
         attentionRow(out.attention, rows, group * k + beam, options.srcLengths[s]!); // [srcLen]
-      const next = advance(beams, scores, attentionOf, options);
-      if (isDone(beams, k, options)) return;
+      const { next, bestCandidate } = advance(beams, scores, attentionOf, options);
+      if (isDone(beams, bestCandidate, options)) return;
       stillActive.push(s);
       for (const { parent, token } of next) {
         keepRows.push(group * k + parent);
