@@ -3,10 +3,11 @@
 // beam-5 decoding: BLEU on lowercased tokenised text, sacreBLEU (cased, detokenised), chrF, and lowercased BLEU
 // by source-length bucket (the data of `npx tsx bench/bleu-by-length.ts`). Writes <out>/bench-results.json.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { readParallelFiles } from "../src/data/parallel.ts";
 import { loadTranslator, type Translator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
@@ -47,10 +48,6 @@ const edges = flags["length-edges"]!.split(",").map(Number);
 /** Score only the first N test sentences (0 = all 1,000): for smoke runs. */
 const testLimit = Number(flags["test-limit"]);
 
-function lines(file: string): string[] {
-  return readFileSync(file, "utf8").replace(/\n$/, "").split("\n");
-}
-
 /**
  * Translates every source; a source longer than the model takes (a recurrent model's maxSourceLength) gets
  * an empty output, counted in `tooLong`, instead of failing the benchmark.
@@ -88,8 +85,11 @@ function bleuByLength(sources: string[], hyps: string[], refs: string[]): Length
 
 /** Scores greedy and beam-5 outputs of the model in `modelDir` on test_2016_flickr. */
 async function score(modelDir: string) {
-  const sources = lines(join(data, "test_2016_flickr.de")).slice(0, testLimit || undefined);
-  const references = lines(join(data, "test_2016_flickr.en")).slice(0, testLimit || undefined);
+  const test = await readParallelFiles(join(data, "test_2016_flickr.de"), join(data, "test_2016_flickr.en"), {
+    limit: testLimit || undefined,
+  });
+  const sources = test.examples.map((e) => e.src);
+  const references = test.examples.map((e) => e.tgt);
   const translator = await loadTranslator(modelDir);
   const rows: Record<string, number | string>[] = [];
   const byLength: Record<string, LengthCurvePoint[]> = {};

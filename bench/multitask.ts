@@ -4,11 +4,11 @@
 // task), then scores every task on its held-out set with each model it has. By default the multi-task model
 // trains as long as the single-task models together (equal compute per task). Writes <out>/multitask.{json,md}.
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { readNlRx } from "../src/data/nl-rx.ts";
-import { readTsv, referencesBySource } from "../src/data/parallel.ts";
+import { readParallelFiles, readTsv, referencesBySource } from "../src/data/parallel.ts";
 import { loadTranslator } from "../src/decode/translate.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
 import { type ConfigSource, loadConfigFile } from "../src/io/config.ts";
@@ -52,18 +52,21 @@ interface TaskTest {
 }
 
 const limit = <T>(items: T[]): T[] => items.slice(0, testLimit || undefined);
-const lines = (file: string): string[] => readFileSync(file, "utf8").replace(/\n$/, "").split("\n");
 const round = (x: number): number => Number(x.toFixed(2));
 
 const TASK_TESTS: Record<string, TaskTest> = {
   "de-en": {
     data: "Multi30k test_2016_flickr",
     async load() {
-      const refs = limit(lines(join(shared, "multi30k/test_2016_flickr.en")));
-      return {
-        sources: limit(lines(join(shared, "multi30k/test_2016_flickr.de"))),
-        references: refs.map((r) => [r]),
-      };
+      const dir = join(shared, "multi30k");
+      const test = await readParallelFiles(
+        join(dir, "test_2016_flickr.de"),
+        join(dir, "test_2016_flickr.en"),
+        {
+          limit: testLimit || undefined,
+        },
+      );
+      return { sources: test.examples.map((e) => e.src), references: test.examples.map((e) => [e.tgt]) };
     },
     score(hyps, test) {
       const refs = [test.references.map((r) => r[0]!)];
