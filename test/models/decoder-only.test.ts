@@ -90,7 +90,8 @@ describe("outputs stop where the source leaves no positions (maxPositions covers
       srcVocabSize: vocab,
       tgtVocabSize: vocab,
     });
-    tiny.weights.get("model.decoder.embed_tokens.weight")!.fill(0, EOS * 16, (EOS + 1) * 16);
+    const d = tiny.model.config.dModel;
+    tiny.weights.get("model.decoder.embed_tokens.weight")!.fill(0, EOS * d, (EOS + 1) * d);
     return tiny;
   };
   // Sources of 4 and 9 tokens leave 12 − 4 − 1 = 7 and 12 − 9 − 1 = 2 output tokens before EOS.
