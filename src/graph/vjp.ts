@@ -230,7 +230,8 @@ export const VJP_RULES: Partial<Record<OpType, VjpRule>> = {
   Log: (b, n, g) => [b.div(g[0]!, input(n, 0))],
   Tanh: (b, n, g) => [b.mul(g[0]!, b.sub(1, b.mul(output(n), output(n))))],
   Sigmoid: (b, n, g) => [b.mul(g[0]!, b.mul(output(n), b.sub(1, output(n))))],
-  Relu: (b, n, g) => [b.where(b.greater(input(n, 0), 0), g[0]!, 0)],
+  // g·[x > 0] as a product with the cast mask: ORT's Where with a broadcast scalar runs ≈3× slower than Mul.
+  Relu: (b, n, g) => [b.mul(g[0]!, b.cast(b.greater(input(n, 0), 0), g[0]!.dtype))],
   Sqrt: (b, n, g) => [b.div(b.mul(g[0]!, 0.5), output(n))],
   Reciprocal: (b, n, g) => [b.neg(b.mul(g[0]!, b.mul(output(n), output(n))))],
   Abs: (b, n, g) => [b.where(b.less(input(n, 0), 0), b.neg(g[0]!), g[0]!)],

@@ -36,7 +36,16 @@ export interface ExportOptions {
   opset?: number;
   producerName?: string;
   docString?: string;
+  /**
+   * Allow ONNX Runtime's own operators (domain com.microsoft) where they beat the standard lowering: FusedMatMul
+   * for a transposed operand above rank 2 (attention's Pᵀ·dO). For graphs this process runs in ORT; files for
+   * other runtimes keep it off (the default).
+   */
+  onnxruntimeOps?: boolean;
 }
+
+/** The domain of ONNX Runtime's contrib operators. */
+const ORT_DOMAIN = "com.microsoft";
 
 const ELEM_TYPES: Record<DType, TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
@@ -111,6 +120,7 @@ function tensorAttr(name: string, t: HostTensor): AttributeProto {
 /** What a lowering rule may do: name values, emit ONNX nodes, add initializers. */
 interface LowerContext {
   readonly graph: Graph;
+  readonly options: ExportOptions;
   /** The ONNX tensor name of an IR value. */
   name(value: Value): string;
   /** Appends an ONNX node. */
@@ -120,6 +130,7 @@ interface LowerContext {
     outputs: readonly string[],
     attrs: AttributeProto[],
     nodeName: string,
+    domain?: string,
   ): void;
   addInitializer(proto: TensorProto): void;
 }
@@ -175,35 +186,95 @@ function swapLastTwo(rank: number): number[] {
   return perm;
 }
 
-/** MatMul with transA/transB: Gemm for rank-2 float operands (with a bias: Gemm's C), else Transpose(s) + MatMul. */
+/**
+ * MatMul with transA/transB, lowered so that MLAS multiplies untransposed operands: its kernels run a transposed
+ * operand 20–50% slower than the same product on a copy transposed by an explicit Transpose, which costs one
+ * pass over the smaller operand (npm run bench:matmul; BENCHMARKS.md, "Engine"). With a bias: Gemm with C.
+ */
 function lowerMatMul(node: Node, ctx: LowerContext): void {
   const [a, b, bias] = node.inputs as [Value, Value, Value | undefined];
   const transA = attrNumber(node, "transA", 0);
   const transB = attrNumber(node, "transB", 0);
   const out = ctx.name(node.outputs[0]!);
-  if (bias) {
-    const attrs = [intAttr("transA", transA), intAttr("transB", transB)];
-    ctx.emit("Gemm", [ctx.name(a), ctx.name(b), ctx.name(bias)], [out], attrs, nodeName(node));
-  } else if (transA === 0 && transB === 0) {
-    ctx.emit("MatMul", [ctx.name(a), ctx.name(b)], [out], [], nodeName(node));
-  } else if (a.shape.length === 2 && b.shape.length === 2 && a.dtype === "float32") {
-    const attrs = [intAttr("transA", transA), intAttr("transB", transB)];
-    ctx.emit("Gemm", [ctx.name(a), ctx.name(b)], [out], attrs, nodeName(node));
-  } else {
-    const operand = (v: Value, trans: number, tag: string): string => {
-      if (trans === 0) return ctx.name(v);
-      const t = `v${node.id}_${tag}T`;
-      ctx.emit(
-        "Transpose",
-        [ctx.name(v)],
-        [t],
-        [intsAttr("perm", swapLastTwo(v.shape.length))],
-        nodeName(node, `/transpose${tag}`),
-      );
-      return t;
-    };
-    ctx.emit("MatMul", [operand(a, transA, "A"), operand(b, transB, "B")], [out], [], nodeName(node));
+  const transposed = (input: string, rank: number, output: string, tag: string): string => {
+    const perm = intsAttr("perm", swapLastTwo(rank));
+    ctx.emit("Transpose", [input], [output], [perm], nodeName(node, `/transpose${tag}`));
+    return output;
+  };
+  const operand = (v: Value, trans: number, tag: string): string =>
+    trans === 0 ? ctx.name(v) : transposed(ctx.name(v), v.shape.length, `v${node.id}_${tag}T`, tag);
+  const batched = a.shape.length > 2 || b.shape.length > 2;
+  if (ctx.options.onnxruntimeOps && batched && !bias && a.dtype === "float32" && (transA || transB)) {
+    // ORT's ONNX Transpose swaps the last two axes of small matrices element by element (≈3× the product's
+    // own time for attention's [batch, heads, len, len]); FusedMatMul reads the operand transposed instead.
+    const attrs = [intAttr("transA", transA), intAttr("transB", transB), floatAttr("alpha", 1)];
+    ctx.emit("FusedMatMul", [ctx.name(a), ctx.name(b)], [out], attrs, nodeName(node), ORT_DOMAIN);
+    return;
   }
+  const [m, n] = [a.shape.at(-1), b.shape.at(-1)];
+  if (transA === 1 && transB === 0 && !bias && typeof m === "number" && typeof n === "number" && m > 2 * n) {
+    // A [k, m] much wider than B [k, n] (the output layer's weight gradient, m = vocabulary): transposing A would
+    // copy the largest tensor of the step, so compute Cᵀ = Bᵀ·A [n, m] and transpose that instead.
+    const productT = `v${node.id}_CT`;
+    const rank = node.outputs[0]!.shape.length;
+    ctx.emit("MatMul", [operand(b, 1, "B"), ctx.name(a)], [productT], [], nodeName(node, "/transposed"));
+    transposed(productT, rank, out, "C");
+    return;
+  }
+  const inputs = [operand(a, transA, "A"), operand(b, transB, "B")];
+  if (bias) ctx.emit("Gemm", [...inputs, ctx.name(bias)], [out], [], nodeName(node));
+  else ctx.emit("MatMul", inputs, [out], [], nodeName(node));
+}
+
+/** The axes a reduction node reads from its constant second input, or undefined when they are computed. */
+function constantAxes(node: Node): number[] | undefined {
+  const axes = node.inputs[1];
+  if (axes?.node.op !== "Constant") return undefined;
+  return Array.from((axes.node.attrs["value"] as HostTensor).data as ArrayLike<number | bigint>, Number);
+}
+
+/**
+ * ReduceSum over leading axes of a float tensor with static trailing dims (bias and layer-norm gradients:
+ * [tokens, n] -> [n]) as the product ones[1, rows] · x[rows, n]: ORT's ReduceSum over a leading axis runs
+ * ≈2.5× slower than that GEMV (BENCHMARKS.md, "Engine"). Any other ReduceSum is emitted as is.
+ */
+function lowerReduceSum(node: Node, ctx: LowerContext): void {
+  const x = node.inputs[0]!;
+  const axes = constantAxes(node);
+  const k = axes?.length ?? 0;
+  const trailing = x.shape.slice(k);
+  const leading = axes !== undefined && k > 0 && axes.every((a, i) => a === i);
+  if (
+    x.dtype !== "float32" ||
+    !leading ||
+    trailing.length === 0 ||
+    !trailing.every((d) => typeof d === "number")
+  ) {
+    direct(keepdimsAttr)(node, ctx);
+    return;
+  }
+  const columns = (trailing as number[]).reduce((p, d) => p * d, 1);
+  const local = (tag: string) => `v${node.id}_${tag}`;
+  const emit = (op: string, inputs: string[], output: string, attrs: AttributeProto[] = []) =>
+    ctx.emit(op, inputs, [output], attrs, nodeName(node, `/${tag(output)}`));
+  const tag = (output: string) => output.replace(`v${node.id}_`, "");
+  const constant = (name: string, values: number[]) =>
+    ctx.addInitializer(toTensorProto(local(name), int64(values, [values.length])));
+  let rows = ctx.name(x);
+  if (x.shape.length !== 2) {
+    constant("flatShape", [-1, columns]);
+    emit("Reshape", [ctx.name(x), local("flatShape")], local("rows")); // [rows, columns]
+    rows = local("rows");
+  }
+  constant("one", [1]);
+  emit("Shape", [rows], local("count"), [intAttr("start", 0), intAttr("end", 1)]); // [1]: rows
+  emit("Concat", [local("one"), local("count")], local("onesShape"), [intAttr("axis", 0)]); // [1, rows]
+  emit("ConstantOfShape", [local("onesShape")], local("ones"), [tensorAttr("value", float32([1], [1]))]);
+  const out = ctx.name(node.outputs[0]!);
+  const keep = attrNumber(node, "keepdims", 1) === 1;
+  emit("MatMul", [local("ones"), rows], local("sum")); // [1, columns]
+  constant("outShape", keep ? [...Array(k).fill(1), ...(trailing as number[])] : (trailing as number[]));
+  emit("Reshape", [local("sum"), local("outShape")], out);
 }
 
 function lowerRandomUniformLike(node: Node, ctx: LowerContext): void {
@@ -304,7 +375,7 @@ const LOWERINGS: Record<OpType, LowerFn> = {
   Or: direct(),
   Where: direct(),
   MatMul: lowerMatMul,
-  ReduceSum: direct(keepdimsAttr),
+  ReduceSum: lowerReduceSum,
   ReduceMean: direct(keepdimsAttr),
   ReduceMax: direct(keepdimsAttr),
   Softmax: direct(axisAttr),
@@ -366,10 +437,18 @@ export function toModelProto(graph: Graph, options: ExportOptions = {}): ModelPr
   const initializers: TensorProto[] = [];
   const ctx: LowerContext = {
     graph,
+    options,
     name: (v) => inputNames.get(v.id) ?? renames.get(v.id) ?? `v${v.id}`,
-    emit: (opType, inputs, outputs, attribute, name) => {
+    emit: (opType, inputs, outputs, attribute, name, domain = "") => {
       nodes.push(
-        create(NodeProtoSchema, { opType, input: [...inputs], output: [...outputs], attribute, name }),
+        create(NodeProtoSchema, {
+          opType,
+          domain,
+          input: [...inputs],
+          output: [...outputs],
+          attribute,
+          name,
+        }),
       );
     },
     addInitializer: (proto) => initializers.push(proto),
@@ -388,6 +467,9 @@ export function toModelProto(graph: Graph, options: ExportOptions = {}): ModelPr
     irVersion: BigInt(IR_VERSION),
     opsetImport: [
       create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(options.opset ?? DEFAULT_OPSET) }),
+      ...(nodes.some((n) => n.domain === ORT_DOMAIN)
+        ? [create(OperatorSetIdProtoSchema, { domain: ORT_DOMAIN, version: 1n })]
+        : []),
     ],
     producerName: options.producerName ?? "seq2seq-ts",
     docString: options.docString ?? "",

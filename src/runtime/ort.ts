@@ -48,7 +48,7 @@ export class OrtSession {
   static async create(model: Graph | Uint8Array, options: SessionOptions = {}): Promise<OrtSession> {
     const isBytes = model instanceof Uint8Array;
     const label = isBytes ? "ONNX model" : `graph "${model.name}"`;
-    const bytes = isBytes ? model : toOnnxBytes(model);
+    const bytes = isBytes ? model : toOnnxBytes(model, { onnxruntimeOps: true });
     let session: InferenceSession;
     try {
       session = await InferenceSession.create(bytes, {

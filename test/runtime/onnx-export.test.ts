@@ -144,23 +144,34 @@ test("output names: renamed producer, Identity for inputs, constants and repeate
   assert.match(g.initializer[0]!.name, /^v\d+$/);
 });
 
-test("MatMul lowering: MatMul, Gemm for rank-2 transposes, Transpose+MatMul above rank 2", () => {
+test("MatMul lowering: transposes materialised before MatMul, the wide-A weight gradient as a transposed product, Gemm only for a bias", () => {
   const b = new GraphBuilder();
   const a = b.input("a", "float32", [3, 4]);
   const w = b.input("w", "float32", [5, 4]);
-  const plain = toModelProto(b.build("g", { y: b.matmul(a, a, { transA: true }) }));
-  assert.deepEqual(ops(plain), ["Gemm"]);
-  const gemm = plain.graph!.node[0]!;
-  assert.equal(attr(gemm, "transA").i, 1n);
-  assert.equal(attr(gemm, "transB").i, 0n);
-  assert.equal(gemm.input.length, 2);
-  const gemmB = toModelProto(b.build("g", { y: b.matmul(a, w, { transB: true }) })).graph!.node[0]!;
-  assert.equal(gemmB.opType, "Gemm");
-  assert.equal(attr(gemmB, "transB").i, 1n);
-  assert.deepEqual(ops(toModelProto(b.build("g", { y: b.matmul(a, b.transpose(w, [1, 0])) }))), [
-    "Transpose",
-    "MatMul",
-  ]);
+  const bias = b.input("bias", "float32", [5]);
+  // Aᵀ·A: the transpose is its own node feeding an untransposed MatMul.
+  const plainModel = toModelProto(b.build("g", { y: b.matmul(a, a, { transA: true }) }));
+  const plain = plainModel.graph!;
+  assert.deepEqual(ops(plainModel), ["Transpose", "MatMul"]);
+  assert.deepEqual(attr(plain.node[0]!, "perm").ints, [1n, 0n]);
+  assert.equal(plain.node[0]!.input[0], "a");
+  assert.deepEqual(plain.node[1]!.input, [plain.node[0]!.output[0], "a"]);
+  assert.ok(plain.node.every((n) => n.attribute.every((x) => x.name !== "transA")));
+  // A linear layer x·Wᵀ + b: W transposed once, then Gemm with the bias as C and no transpose flags.
+  const linearModel = toModelProto(b.build("g", { y: b.matmul(a, w, { transB: true, bias }) }));
+  const linear = linearModel.graph!;
+  assert.deepEqual(ops(linearModel), ["Transpose", "Gemm"]);
+  assert.equal(linear.node[1]!.input[2], "bias");
+  assert.equal(linear.node[1]!.attribute.length, 0);
+  // Aᵀ·B with A [k, m] more than twice as wide as B [k, n] (the output layer's dW): Cᵀ = Bᵀ·A, then transposed.
+  const wide = b.input("wide", "float32", [3, 10]);
+  const dWModel = toModelProto(b.build("g", { y: b.matmul(wide, a, { transA: true }) }));
+  const dW = dWModel.graph!;
+  assert.deepEqual(ops(dWModel), ["Transpose", "MatMul", "Transpose"]);
+  assert.equal(dW.node[0]!.input[0], "a");
+  assert.deepEqual(dW.node[1]!.input, [dW.node[0]!.output[0], "wide"]);
+  assert.equal(dW.node[2]!.output[0], "y");
+  // Above rank 2 the same: the transpose swaps the last two axes.
   const q = b.input("q", "float32", [2, 8, 3, 4]);
   const k = b.input("k", "float32", [2, 8, 5, 4]);
   const model = toModelProto(b.build("g", { s: b.matmul(q, k, { transB: true }) }));
@@ -168,6 +179,50 @@ test("MatMul lowering: MatMul, Gemm for rank-2 transposes, Transpose+MatMul abov
   assert.deepEqual(attr(model.graph!.node[0]!, "perm").ints, [0n, 1n, 3n, 2n]);
   assert.equal(model.graph!.node[0]!.input[0], "k");
   assert.equal(model.graph!.node[1]!.input[1], model.graph!.node[0]!.output[0]);
+});
+
+test("ReduceSum over leading axes with static trailing dims is exported as a product with a row of ones", () => {
+  const b = new GraphBuilder();
+  const g = b.input("g", "float32", ["tokens", 6]);
+  const h = b.input("h", "float32", ["batch", "len", 6]);
+  const bias = toModelProto(b.build("g", { db: b.reduceSum(g, [0]) }));
+  assert.deepEqual(ops(bias), ["Shape", "Concat", "ConstantOfShape", "MatMul", "Reshape"]);
+  const matmul = bias.graph!.node.find((n) => n.opType === "MatMul")!;
+  assert.equal(matmul.input[1], "g"); // ones[1, tokens] · g[tokens, 6]
+  const norm = toModelProto(b.build("g", { s: b.reduceSum(h, [0, 1]) }));
+  assert.deepEqual(ops(norm).slice(0, 2), ["Reshape", "Shape"]); // [batch, len, 6] -> [rows, 6] first
+  // Anything else stays a ReduceSum: the last axis, int64, a symbolic trailing dim.
+  const i = b.input("i", "int64", ["tokens", 6]);
+  const other = toModelProto(
+    b.build("g", { last: b.reduceSum(g, [1]), int: b.reduceSum(i, [0]), sym: b.reduceSum(h, [0]) }),
+  );
+  assert.deepEqual(ops(other), ["ReduceSum", "ReduceSum", "ReduceSum"]);
+});
+
+test("FusedMatMul (com.microsoft) for batched transposed products only when ONNX Runtime's ops are allowed", () => {
+  const b = new GraphBuilder();
+  const p = b.input("p", "float32", ["batch", 4, 5, 5]);
+  const d = b.input("d", "float32", ["batch", 4, 5, 8]);
+  const graph = b.build("g", { dv: b.matmul(p, d, { transA: true }) });
+  const standard = toModelProto(graph);
+  assert.deepEqual(ops(standard), ["Transpose", "MatMul"]);
+  assert.deepEqual(
+    standard.opsetImport.map((o) => o.domain),
+    [""],
+  );
+  const ort = toModelProto(graph, { onnxruntimeOps: true });
+  assert.deepEqual(ops(ort), ["FusedMatMul"]);
+  const fused = ort.graph!.node[0]!;
+  assert.equal(fused.domain, "com.microsoft");
+  assert.equal(attr(fused, "transA").i, 1n);
+  assert.equal(attr(fused, "transB").i, 0n);
+  assert.deepEqual(
+    ort.opsetImport.map((o) => [o.domain, o.version]),
+    [
+      ["", 18n],
+      ["com.microsoft", 1n],
+    ],
+  );
 });
 
 test("attribute lowering: Cast enum, Reduce keepdims, RandomUniformLike seed, Conv 1-D, Shape slice", () => {

@@ -124,8 +124,10 @@ const CASES: ParityCase[] = [
     (b, { c, x, i }) => ({ w: b.where(b.greater(c, 0), x, -1), wi: b.where(b.less(c, 0), 0, i) }),
   ),
   parityCase(
-    "MatMul rank 2: plain, Gemm transA / transB / both, int64 transB",
+    "MatMul rank 2: plain, transA / transB / both, wide A (Cᵀ = Bᵀ·A), int64 transB",
     {
+      wide: ["float32", ["k", 11], uniform([3, 11])],
+      narrow: ["float32", ["k", 2], uniform([3, 2])],
       a: ["float32", ["m", 4], uniform([3, 4])],
       at: ["float32", [4, 3], uniform([4, 3])],
       w: ["float32", [4, 5], uniform([4, 5])],
@@ -133,8 +135,9 @@ const CASES: ParityCase[] = [
       i: ["int64", [2, 3], ints([2, 3], -3, 3)],
       k: ["int64", [4, 3], ints([4, 3], -3, 3)],
     },
-    (b, { a, at, w, wt, i, k }) => ({
+    (b, { a, at, w, wt, i, k, wide, narrow }) => ({
       plain: b.matmul(a, w),
+      wideA: b.matmul(wide, narrow, { transA: true }),
       transA: b.matmul(at, w, { transA: true }),
       transB: b.matmul(a, wt, { transB: true }),
       both: b.matmul(at, wt, { transA: true, transB: true }),
@@ -150,8 +153,10 @@ const CASES: ParityCase[] = [
       v: ["float32", [3, 5, 6], uniform([3, 5, 6])],
       r: ["float32", [2, 4, 5], uniform([2, 4, 5])],
       m: ["float32", [6, 5], uniform([6, 5])],
+      wr: ["float32", [2, 4, 13], uniform([2, 4, 13])],
     },
-    (b, { q, k, qt, v, r, m }) => ({
+    (b, { q, k, qt, v, r, m, wr }) => ({
+      wideA: b.matmul(wr, r, { transA: true }),
       transB: b.matmul(q, k, { transB: true }),
       transA: b.matmul(qt, v, { transA: true }),
       both: b.matmul(qt, k, { transA: true, transB: true }),
@@ -169,6 +174,11 @@ const CASES: ParityCase[] = [
       maxKeep: b.reduceMax(x, [-1], true),
       all: b.reduceSum(x, [0, 1, 2]),
       isum: b.reduceSum(i, [1]),
+      // Leading axes of a float tensor with static trailing dims: exported as ones[1, rows] · x[rows, n].
+      leading: b.reduceSum(x, [0]),
+      leadingTwo: b.reduceSum(x, [0, 1]),
+      leadingKeep: b.reduceSum(x, [0, -2], true),
+      rows: b.reduceSum(b.reshape(x, [-1, 4]), [0]),
     }),
   ),
   parityCase(
