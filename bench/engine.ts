@@ -4,19 +4,26 @@
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { int64 } from "../src/graph/tensor.ts";
 import { TRANSFORMER_DEFAULTS, Transformer } from "../src/models/transformer.ts";
 import { buildTrainingStep, flatLayout } from "../src/train/step-graph.ts";
 import { initialFlatParams, TrainingStepRunner } from "../src/train/step-runner.ts";
 
-const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2)
-  args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1] ?? "");
-const STEPS = Number(args.get("steps") ?? 40);
-const WARMUP = Number(args.get("warmup") ?? 5);
-const THREADS = Number(args.get("threads") ?? 2);
-const OPTIMIZATION = (args.get("optimization") ?? "basic") as "basic" | "all";
-const MEM_PATTERN = (args.get("mem-pattern") ?? "0") !== "0";
+const { values: flags } = parseArgs({
+  options: {
+    steps: { type: "string", default: "40" },
+    warmup: { type: "string", default: "5" },
+    threads: { type: "string", default: "2" },
+    optimization: { type: "string", default: "basic" },
+    "mem-pattern": { type: "string", default: "0" },
+  },
+});
+const STEPS = Number(flags.steps);
+const WARMUP = Number(flags.warmup);
+const THREADS = Number(flags.threads);
+const OPTIMIZATION = flags.optimization as "basic" | "all";
+const MEM_PATTERN = flags["mem-pattern"] !== "0";
 const BATCH = 64;
 const LEN = 24;
 const VOCAB = 8000;

@@ -322,6 +322,8 @@ export class GraphBuilder {
       shape[inferred] =
         total !== undefined && rest !== undefined ? total / rest : inferredDim(x.shape, known);
     }
+    // A reshape to the shape x already has (a 1-D parameter view, a gradient flattened twice) is x itself.
+    if (shape.length === x.shape.length && shape.every((d, i) => d === x.shape[i])) return x;
     return this.emit1("Reshape", [x, this.ints(dims)], {}, x.dtype, shape);
   }
 

@@ -121,6 +121,8 @@ function tensorAttr(name: string, t: HostTensor): AttributeProto {
 interface LowerContext {
   readonly graph: Graph;
   readonly options: ExportOptions;
+  /** Helper tensors a rule emitted once for the whole graph, by a key the rule chooses. */
+  readonly shared: Map<string, string>;
   /** The ONNX tensor name of an IR value. */
   name(value: Value): string;
   /** Appends an ONNX node. */
@@ -266,13 +268,20 @@ function lowerReduceSum(node: Node, ctx: LowerContext): void {
     emit("Reshape", [ctx.name(x), local("flatShape")], local("rows")); // [rows, columns]
     rows = local("rows");
   }
-  constant("one", [1]);
-  emit("Shape", [rows], local("count"), [intAttr("start", 0), intAttr("end", 1)]); // [1]: rows
-  emit("Concat", [local("one"), local("count")], local("onesShape"), [intAttr("axis", 0)]); // [1, rows]
-  emit("ConstantOfShape", [local("onesShape")], local("ones"), [tensorAttr("value", float32([1], [1]))]);
+  // One row of ones per row count: reductions whose leading dims have the same (symbolic) sizes share it.
+  const key = `ones[${x.shape.slice(0, k).join("*")}]`;
+  let ones = ctx.shared.get(key);
+  if (ones === undefined) {
+    constant("one", [1]);
+    emit("Shape", [rows], local("count"), [intAttr("start", 0), intAttr("end", 1)]); // [1]: rows
+    emit("Concat", [local("one"), local("count")], local("onesShape"), [intAttr("axis", 0)]); // [1, rows]
+    emit("ConstantOfShape", [local("onesShape")], local("ones"), [tensorAttr("value", float32([1], [1]))]);
+    ones = local("ones");
+    ctx.shared.set(key, ones);
+  }
   const out = ctx.name(node.outputs[0]!);
   const keep = attrNumber(node, "keepdims", 1) === 1;
-  emit("MatMul", [local("ones"), rows], local("sum")); // [1, columns]
+  emit("MatMul", [ones, rows], local("sum")); // [1, columns]
   constant("outShape", keep ? [...Array(k).fill(1), ...(trailing as number[])] : (trailing as number[]));
   emit("Reshape", [local("sum"), local("outShape")], out);
 }
@@ -438,6 +447,7 @@ export function toModelProto(graph: Graph, options: ExportOptions = {}): ModelPr
   const ctx: LowerContext = {
     graph,
     options,
+    shared: new Map(),
     name: (v) => inputNames.get(v.id) ?? renames.get(v.id) ?? `v${v.id}`,
     emit: (opType, inputs, outputs, attribute, name, domain = "") => {
       nodes.push(

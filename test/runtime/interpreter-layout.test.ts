@@ -29,6 +29,17 @@ describe("interpreter: Reshape", () => {
     assert.deepEqual(Array.from(out["c"]!.data), iota(24));
   });
 
+  it("adds no node for a reshape to the shape the value already has", () => {
+    const b = new GraphBuilder();
+    const x = b.input("x", "float32", ["n", 4]);
+    assert.equal(b.reshape(x, [0, 4]), x);
+    assert.equal(b.reshape(x, [-1, 4]), x);
+    const flat = b.reshape(x, [-1]);
+    assert.notEqual(flat, x);
+    assert.equal(flat.node.op, "Reshape");
+    assert.equal(b.reshape(flat, [-1]), flat);
+  });
+
   it("reshapes to a run-time shape with symbolic dims", () => {
     const b = new GraphBuilder();
     const x = b.input("x", "float32", ["n", 2]);

@@ -189,6 +189,11 @@ test("ReduceSum over leading axes with static trailing dims is exported as a pro
   assert.deepEqual(ops(bias), ["Shape", "Concat", "ConstantOfShape", "MatMul", "Reshape"]);
   const matmul = bias.graph!.node.find((n) => n.opType === "MatMul")!;
   assert.equal(matmul.input[1], "g"); // ones[1, tokens] · g[tokens, 6]
+  // Reductions over the same (symbolic) row count share one row of ones.
+  const g3 = b.input("g3", "float32", ["tokens", 3]);
+  const two = toModelProto(b.build("g", { a: b.reduceSum(g, [0]), b: b.reduceSum(g3, [0]) }));
+  assert.equal(ops(two).filter((op) => op === "ConstantOfShape").length, 1);
+  assert.equal(ops(two).filter((op) => op === "MatMul").length, 2);
   const norm = toModelProto(b.build("g", { s: b.reduceSum(h, [0, 1]) }));
   assert.deepEqual(ops(norm).slice(0, 2), ["Reshape", "Shape"]); // [batch, len, 6] -> [rows, 6] first
   // Anything else stays a ReduceSum: the last axis, int64, a symbolic trailing dim.
