@@ -4,10 +4,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AVERAGED_INFO_FILE, type AveragedInfo } from "../src/train/averaging.ts";
-import { consoleObserver } from "../src/train/progress.ts";
+import { consoleObserver, JsonlLog } from "../src/train/progress.ts";
 import { AVERAGED_DIR, BEST_DIR, BEST_INFO_FILE } from "../src/train/run-outputs.ts";
+import { RUN_CONFIG_FILE } from "../src/train/run-setup.ts";
 import type { RunConfig } from "../src/train/train-config.ts";
-import { type TrainResult, train } from "../src/train/trainer.ts";
+import { LOG_FILE, type TrainResult, train } from "../src/train/trainer.ts";
 import { higherIsBetter, type ValidationMetric } from "../src/train/validation.ts";
 
 /** The benchmark's own flags, and the config overrides after a lone `--` (e.g. `-- --train.lr 5e-4`). */
@@ -17,18 +18,32 @@ export function splitOverrides(argv: readonly string[]): { flags: string[]; over
   return { flags: argv.slice(0, separator), overrides: argv.slice(separator + 1) };
 }
 
-/** Trains `config` into `out`, resuming when `out` already holds a run; undefined with `skip`. */
+/**
+ * Trains `config` into `out`, resuming when `out` already holds a run; undefined with `skip`, or when the run
+ * already finished under the same limits (a rerun rescores it rather than training past them).
+ */
 export async function trainOrResume(
   config: RunConfig,
   out: string,
   skip: boolean,
 ): Promise<TrainResult | undefined> {
   if (skip) return undefined;
-  return train(config, {
-    out,
-    resume: existsSync(join(out, "run-config.json")),
-    observer: consoleObserver(process.stdout, 100),
-  });
+  const resume = existsSync(join(out, RUN_CONFIG_FILE));
+  if (resume && finishedWithLimits(out, config)) {
+    console.log(`${out}: finished with these limits; scoring it as it is`);
+    return undefined;
+  }
+  return train(config, { out, resume, observer: consoleObserver(process.stdout, 100) });
+}
+
+/** Whether the run in `out` stopped on its own (a limit or early stopping) with the limits `config` sets. */
+function finishedWithLimits(out: string, config: RunConfig): boolean {
+  const last = new JsonlLog(join(out, LOG_FILE)).read().at(-1);
+  if (last?.type !== "stop" || !["completed", "early-stopped"].includes(last.message)) return false;
+  const recorded = JSON.parse(readFileSync(join(out, RUN_CONFIG_FILE), "utf8")) as RunConfig;
+  return (["maxSteps", "maxEpochs", "maxSeconds"] as const).every(
+    (key) => recorded.train[key] === config.train[key],
+  );
 }
 
 /**

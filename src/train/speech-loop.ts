@@ -12,7 +12,7 @@ import { type LossVariant, type MicroBatch, type OptimizerState, Stepper } from 
 export interface SpeechLoopOptions {
   /** Optimizer steps. */
   steps: number;
-  /** Stop earlier once this many seconds have passed. */
+  /** Stop earlier once the run has trained this many seconds (a resumed run counts its checkpoint's). */
   maxSeconds?: number;
   /** Stop earlier after this many passes over the examples. */
   maxEpochs?: number;
@@ -76,6 +76,8 @@ export interface SpeechLoopState {
   /** Loss sums not reported yet: the progress line's window, and the steps since the last checkpoint. */
   window: { loss: number; steps: number };
   since: { loss: number; steps: number };
+  /** Seconds spent training so far, across resumes (absent in checkpoints written before it was recorded). */
+  elapsed?: number;
 }
 
 /** The state handed to onCheckpoint. */
@@ -154,7 +156,9 @@ export class SpeechLoop {
   private stepper: Stepper;
   private state: SpeechLoopState;
   private order: { epoch: number; batches: SpeechBatch[] } | undefined;
-  private readonly started = performance.now();
+  /** When this process began training (after a resume's replay), and the seconds trained before it. */
+  private started = performance.now();
+  private readonly before: number;
   private logged = Number.NaN;
   private readonly lrAt: (step: number) => number;
   private readonly log: (line: string) => void;
@@ -165,6 +169,7 @@ export class SpeechLoop {
   ) {
     this.log = o.log ?? (() => {});
     this.state = structuredClone(o.resume?.state ?? freshLoopState());
+    this.before = this.state.elapsed ?? 0;
     this.lrAt = o.lrAt ?? ((step: number) => noam(step, o.lr, o.warmupSteps));
     const optimizer = o.resume?.optimizer ?? plan.optimizer();
     this.stepper = this.makeStepper(optimizer, this.state.segment.step);
@@ -184,8 +189,9 @@ export class SpeechLoop {
     });
   }
 
+  /** Seconds the run has trained: before this process and since it began training. */
   private elapsed(): number {
-    return (performance.now() - this.started) / 1000;
+    return this.before + (performance.now() - this.started) / 1000;
   }
 
   /** The batch order of `epoch` (seeded by seed and epoch, so a resumed run rebuilds it). */
@@ -212,6 +218,7 @@ export class SpeechLoop {
       await this.stepper.replay([this.plan.microBatch(batch, epoch)]);
       position = next;
     }
+    this.started = performance.now();
   }
 
   /** Trains until a limit, the signal or onCheckpoint stops it; returns why. */
@@ -269,7 +276,8 @@ export class SpeechLoop {
     const weights = new Map(
       [...unflatten(this.stepper.layout, optimizer.params)].map(([name, v]) => [name, v.slice()]),
     );
-    return { step: this.state.step, weights, optimizer, state: structuredClone(this.state) };
+    const state = { ...structuredClone(this.state), elapsed: this.elapsed() };
+    return { step: this.state.step, weights, optimizer, state };
   }
 
   /** What trainSpeech returns once the loop stopped for `stopped`. */
@@ -278,7 +286,7 @@ export class SpeechLoop {
     const loss = window.steps > 0 ? window.loss / window.steps : this.logged;
     const { config, model } = this.plan;
     const { step, ...end } = this.snapshot();
-    return { config, model, ...end, steps: step, seconds: this.elapsed(), loss, stopped };
+    return { config, model, ...end, steps: step, seconds: end.state.elapsed!, loss, stopped };
   }
 
   release(): Promise<void> {

@@ -125,8 +125,9 @@ export interface TrainConfig {
   maxSteps: number;
   maxEpochs: number;
   /**
-   * Seconds of training in this process (0 = no limit): the loop stops before a step, with the validation and
-   * checkpoint after it, would end past them (predicted from the last such step).
+   * Seconds of training in the whole run (0 = no limit), counted across resumes from the elapsed time its
+   * checkpoint recorded: the loop stops before a step, with the validation and checkpoint after it, would end
+   * past them (predicted from the last such step). Raise it on resume to train longer.
    */
   maxSeconds: number;
   /** Padded tokens per micro-batch (sentences × longest side). */

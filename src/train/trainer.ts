@@ -190,7 +190,8 @@ class TrainingRun {
   /** Trains until a limit, early stopping or the signal; then validates, saves, averages and plots. */
   async loop(signal?: AbortSignal): Promise<TrainResult> {
     this.started = Date.now();
-    this.budget = new TimeBudget(this.config.train.maxSeconds, this.started);
+    // maxSeconds bounds the run's training time in total: a resumed run spends only what its checkpoint left.
+    this.budget = new TimeBudget(this.config.train.maxSeconds, this.started - this.elapsedBefore * 1000);
     this.observer.start?.({ step: this.step, totalSteps: this.batches.totalSteps(this.stream) });
     const t = this.config.train;
     let status: TrainStatus = "completed";

@@ -236,4 +236,22 @@ describe("resuming trainSpeech (dropout and SpecAugment on)", () => {
       assert.deepEqual(run.result.optimizer.params, whole.result.optimizer.params, name);
     }
   });
+
+  test("maxSeconds bounds the whole run: a resume counts the seconds its checkpoint recorded", async () => {
+    const controller = new AbortController();
+    const part = await trained({
+      signal: controller.signal,
+      onStep: (r) => r.step === 2 && controller.abort(),
+    });
+    const elapsed = part.result.state.elapsed!;
+    assert.ok(
+      elapsed > 0 && part.result.seconds === elapsed,
+      `elapsed ${elapsed}, seconds ${part.result.seconds}`,
+    );
+    const resume = { optimizer: part.result.optimizer, state: part.result.state };
+    const spent = await trained({ resume, maxSeconds: elapsed / 2 });
+    assert.deepEqual([spent.result.stopped, spent.result.steps, spent.losses.size], ["seconds", 2, 0]);
+    const raised = await trained({ resume, maxSeconds: 3600 });
+    assert.equal(raised.result.steps, 7, "a raised budget trains on");
+  });
 });

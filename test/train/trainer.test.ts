@@ -226,6 +226,23 @@ describe("errors", () => {
     assert.equal(more.step, 4, "limits may change on resume");
   });
 
+  test("maxSeconds bounds the whole run: a resume spends only what the checkpoint left, more when raised", async () => {
+    const out = runDir();
+    const first = await train(config(["--train.maxSteps", "3"]), { out });
+    const { elapsed } = await readTrainerState(first.checkpoint);
+    assert.ok(elapsed > 0, `elapsed ${elapsed}`);
+    const spent = await train(config(["--train.maxSteps", "12", "--train.maxSeconds", String(elapsed / 2)]), {
+      out,
+      resume: true,
+    });
+    assert.equal(spent.step, 3, "the budget was used up before the resume: no step");
+    const raised = await train(config(["--train.maxSteps", "5", "--train.maxSeconds", "3600"]), {
+      out,
+      resume: true,
+    });
+    assert.equal(raised.step, 5, "a raised budget trains on");
+  });
+
   test("patience without validation data is refused", async () => {
     const c = config(["--train.patience", "2"]);
     const tmp = mkdtempSync(join(tmpdir(), "s2s-data-"));
