@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AVERAGED_INFO_FILE, type AveragedInfo } from "../src/train/averaging.ts";
+import { listCheckpoints, readTrainerState } from "../src/train/checkpoint.ts";
 import { consoleObserver, JsonlLog } from "../src/train/progress.ts";
 import { AVERAGED_DIR, BEST_DIR, BEST_INFO_FILE } from "../src/train/run-outputs.ts";
 import { RUN_CONFIG_FILE } from "../src/train/run-setup.ts";
@@ -29,20 +30,25 @@ export async function trainOrResume(
 ): Promise<TrainResult | undefined> {
   if (skip) return undefined;
   const resume = existsSync(join(out, RUN_CONFIG_FILE));
-  if (resume && finishedWithLimits(out, config)) {
+  if (resume && (await finishedWithLimits(out, config))) {
     console.log(`${out}: finished with these limits; scoring it as it is`);
     return undefined;
   }
   return train(config, { out, resume, observer: consoleObserver(process.stdout, 100) });
 }
 
-/** Whether the run in `out` stopped on its own (a limit or early stopping) with the limits `config` sets. */
-function finishedWithLimits(out: string, config: RunConfig): boolean {
+/**
+ * Whether the run in `out` stopped on its own (a limit or early stopping) with the limits `config` sets, as its
+ * newest checkpoint recorded them (run-config.json keeps the first session's, not a resumed one's).
+ */
+async function finishedWithLimits(out: string, config: RunConfig): Promise<boolean> {
   const last = new JsonlLog(join(out, LOG_FILE)).read().at(-1);
   if (last?.type !== "stop" || !["completed", "early-stopped"].includes(last.message)) return false;
-  const recorded = JSON.parse(readFileSync(join(out, RUN_CONFIG_FILE), "utf8")) as RunConfig;
+  const newest = listCheckpoints(out).at(-1);
+  if (!newest) return false;
+  const recorded = (await readTrainerState(newest.dir)).config.train;
   return (["maxSteps", "maxEpochs", "maxSeconds"] as const).every(
-    (key) => recorded.train[key] === config.train[key],
+    (key) => recorded[key] === config.train[key],
   );
 }
 

@@ -70,4 +70,5 @@ test("a rerun rescores a run that finished under the same limits and resumes one
   );
   const more = await trainOrResume(config(4), out, false);
   assert.equal(more?.step, 4, "a raised limit resumes the run");
+  assert.equal(await trainOrResume(config(4), out, false), undefined, "the raised limits are the run's now");
 });
