@@ -4,6 +4,12 @@
 //
 //   npx tsx bench/speech.ts [--count 20000] [--seed 1] [--minutes 60] [--rnn-minutes 60] [--skip-rnn]
 //     [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
+//     [--schedule noam|cosine] [--steps N] [--rnn-steps N] [--freq-warp 0.1]
+//
+// --schedule noam (default): warm-up then inverse square root, stopped by the time budget. --schedule cosine:
+// warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU) when given, else at the end of the
+// time budget (the decay follows the clock, so it ends annealed on any machine); each run stops at its budget.
+// --freq-warp: VTLP on the training features (src/audio/spec-augment.ts), α ~ U[1 − w, 1 + w]; default off.
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 
 import { existsSync } from "node:fs";
@@ -21,6 +27,7 @@ import { encoderSteps } from "../src/models/speech-rnn.ts";
 import { trainCharTokenizer } from "../src/tokenize/simple-tokenizers.ts";
 import type { Tokenizer } from "../src/tokenize/tokenizer.ts";
 import { jointPair } from "../src/tokenize/tokenizer-pair.ts";
+import { DEFAULT_SCHEDULE_CONFIG, makeSchedule } from "../src/train/schedules.ts";
 import { trainSpeech } from "../src/train/speech-train.ts";
 
 const { values: flags } = parseArgs({
@@ -37,11 +44,24 @@ const { values: flags } = parseArgs({
     "batch-frames": { type: "string", default: "24000" },
     lr: { type: "string", default: "1e-3" },
     warmup: { type: "string", default: "150" }, // a 60-minute run makes ≈ 2,000 steps
+    schedule: { type: "string", default: "noam" },
+    steps: { type: "string", default: "0" },
+    "rnn-steps": { type: "string", default: "0" },
+    "freq-warp": { type: "string", default: "0" },
     whisper: { type: "string", default: "{}" },
     rnn: { type: "string", default: "{}" },
   },
 });
 const SEED = Number(flags.seed);
+if (flags.schedule !== "noam" && flags.schedule !== "cosine")
+  throw new Error(`--schedule: expected noam or cosine, got ${JSON.stringify(flags.schedule)}`);
+for (const name of ["steps", "rnn-steps"] as const) {
+  const n = Number(flags[name]);
+  if (!(Number.isInteger(n) && (n === 0 || n > Number(flags.warmup))))
+    throw new Error(
+      `--${name}: expected more steps than the ${flags.warmup} warm-up steps, got ${flags[name]}`,
+    );
+}
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 /** Features of one split, computed once and cached next to the corpus (float32 file + JSON index). */
@@ -114,6 +134,29 @@ function modelConfigs(maxFrames: number, maxChars: number): Record<string, Model
   };
 }
 
+/**
+ * Linear warm-up to --lr over --warmup steps, then half-cosine decay to zero: at `steps` steps when given (> 0),
+ * else at the end of `seconds` of training, measured from the first step (the fraction of the time left after
+ * the warm-up that has passed takes the place of the fraction of the steps).
+ */
+function cosineLr(steps: number, seconds: number): (step: number) => number {
+  const [peak, warmup] = [Number(flags.lr), Number(flags.warmup)];
+  if (steps > 0) {
+    const cosine = { warmupSteps: warmup, totalSteps: steps, minLr: 0 };
+    const schedule = makeSchedule({ ...DEFAULT_SCHEDULE_CONFIG, kind: "cosine", lr: peak, cosine });
+    return (step) => schedule.lrAt(step);
+  }
+  let [first, decayFrom] = [0, 0]; // ms: the first step's start, the first decay step's start
+  return (step) => {
+    const now = performance.now();
+    if (step === 1) first = now;
+    if (step <= warmup) return (peak * step) / warmup;
+    if (step === warmup + 1) decayFrom = now;
+    const done = Math.min(1, (now - decayFrom) / (first + seconds * 1000 - decayFrom));
+    return 0.5 * peak * (1 + Math.cos(Math.PI * done));
+  };
+}
+
 interface Score {
   model: string;
   parameters: number;
@@ -130,21 +173,33 @@ interface Score {
 async function trainAndScore(
   name: string,
   config: ModelConfig,
-  minutes: number,
+  budget: { minutes: number; steps: number },
   data: { train: FeaturedExample[]; test: SpeechExample[] },
   tokenizer: Tokenizer,
 ): Promise<Score> {
-  log(`${name}: training for ${minutes} min on ${data.train.length} utterances`);
+  const { minutes, steps } = budget;
+  const cosine = flags.schedule === "cosine";
+  log(
+    `${name}: training for ${minutes} min${cosine && steps > 0 ? ` or ${steps} steps` : ""} (${flags.schedule}) on ${data.train.length} utterances`,
+  );
   const result = await trainSpeech({
     model: config,
     examples: data.train,
     tokenizer,
-    steps: Number.MAX_SAFE_INTEGER,
+    steps: cosine && steps > 0 ? steps : Number.MAX_SAFE_INTEGER,
     maxSeconds: minutes * 60,
     lr: Number(flags.lr),
     warmupSteps: Number(flags.warmup),
+    lrAt: cosine ? cosineLr(steps, minutes * 60) : undefined,
     batchFrames: Number(flags["batch-frames"]),
-    specAugment: { freqMasks: 2, freqWidth: 10, timeMasks: 2, timeWidth: 20, maxTimeFraction: 0.2 },
+    specAugment: {
+      freqMasks: 2,
+      freqWidth: 10,
+      timeMasks: 2,
+      timeWidth: 20,
+      maxTimeFraction: 0.2,
+      freqWarp: Number(flags["freq-warp"]),
+    },
     labelSmoothing: 0.1,
     seed: SEED,
     log: (line) => log(`${name}: ${line}`),
@@ -208,12 +263,24 @@ async function main(): Promise<void> {
   await mkdir(flags.out, { recursive: true });
   const scores: Score[] = [];
   scores.push(
-    await trainAndScore("whisper", configs.whisper!, Number(flags.minutes), { train, test }, tokenizer),
+    await trainAndScore(
+      "whisper",
+      configs.whisper!,
+      { minutes: Number(flags.minutes), steps: Number(flags.steps) },
+      { train, test },
+      tokenizer,
+    ),
   );
   if (!flags["skip-rnn"]) {
     const rnn = configs["speech-gru"]!;
     scores.push(
-      await trainAndScore("speech-gru", rnn, Number(flags["rnn-minutes"]), { train, test }, tokenizer),
+      await trainAndScore(
+        "speech-gru",
+        rnn,
+        { minutes: Number(flags["rnn-minutes"]), steps: Number(flags["rnn-steps"]) },
+        { train, test },
+        tokenizer,
+      ),
     );
   }
   console.log("\nmodel        params   steps  train min  loss    CER %   WER %   (test: held-out voices)");

@@ -177,6 +177,8 @@ function checkSpeech(config: RunConfig): void {
     checkInt(`train.specAugment.${key}`, a[key], 0);
   if (!(a.maxTimeFraction > 0 && a.maxTimeFraction <= 1))
     fail("train.specAugment.maxTimeFraction", `must be in (0, 1], got ${a.maxTimeFraction}`);
+  if (!(a.freqWarp >= 0 && a.freqWarp < 0.5))
+    fail("train.specAugment.freqWarp", `must be in [0, 0.5), got ${a.freqWarp}`);
   oneOf("train.metric", t.metric, ["auto", "cer", "wer"] as const);
   if (t.accumulate !== 1)
     fail("train.accumulate", "must be 1 in a speech run (batches are sized by train.batchFrames)");

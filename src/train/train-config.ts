@@ -49,6 +49,8 @@ export interface SpecAugmentConfig {
   timeWidth: number;
   /** A time mask covers at most this fraction of the frames. */
   maxTimeFraction: number;
+  /** VTLP: warp each utterance's frequency axis by α ~ U[1 − freqWarp, 1 + freqWarp]; 0 = off. */
+  freqWarp: number;
 }
 
 /** Where the examples come from: a built-in task, two line-aligned files, or a TSV file. */
@@ -318,7 +320,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   exactResume: true,
   initFrom: "",
   batchFrames: 16_000,
-  specAugment: { freqMasks: 0, freqWidth: 0, timeMasks: 0, timeWidth: 0, maxTimeFraction: 1 },
+  specAugment: { freqMasks: 0, freqWidth: 0, timeMasks: 0, timeWidth: 0, maxTimeFraction: 1, freqWarp: 0 },
 };
 
 /** Model keys the trainer sets itself: the vocabulary sizes come from the tokenizer, padding is id 0. */

@@ -1,9 +1,10 @@
 // SpecAugment masking: masks are whole mel bands / whole frame spans, within the configured widths,
-// reproducible from the seed, and the input is left untouched.
+// reproducible from the seed, and the input is left untouched. VTLP: the warp keeps 0 Hz and Nyquist, and moves
+// spectral content down the mel bins for α > 1 and up for α < 1.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LogMel } from "../../src/audio/mel.ts";
-import { specAugment } from "../../src/audio/spec-augment.ts";
+import { specAugment, vtlpWarp, warpMelBins } from "../../src/audio/spec-augment.ts";
 
 const nMels = 20;
 const nFrames = 50;
@@ -82,5 +83,61 @@ test("the default fill is the utterance mean; no masks is the identity; bad coun
   assert.throws(
     () => specAugment(input, { maxTimeFraction: 2, seed: 1 }),
     /maxTimeFraction must be in \[0, 1\]/,
+  );
+});
+
+test("the VTLP warp scales by α below its boundary, is continuous, increasing, and keeps 0 Hz and Nyquist", () => {
+  for (const alpha of [0.9, 0.95, 1, 1.05, 1.1]) {
+    assert.equal(vtlpWarp(0, alpha, 8000), 0);
+    assert.ok(Math.abs(vtlpWarp(8000, alpha, 8000) - 8000) < 1e-9, `α ${alpha}: Nyquist moved`);
+    assert.ok(Math.abs(vtlpWarp(1000, alpha, 8000) - 1000 * alpha) < 1e-9, `α ${alpha}: 1 kHz not scaled`);
+    let previous = 0;
+    for (let hz = 10; hz <= 8000; hz += 10) {
+      const warped = vtlpWarp(hz, alpha, 8000);
+      assert.ok(warped > previous, `α ${alpha}: not increasing at ${hz} Hz`);
+      assert.ok(Math.abs(warped - previous - 10 * alpha) < 10, `α ${alpha}: a jump at ${hz} Hz`);
+      previous = warped;
+    }
+  }
+  assert.equal(vtlpWarp(3000, 1, 8000), 3000);
+});
+
+test("warping the mel bins: α = 1 is the identity; α > 1 moves a peak down, α < 1 up; every frame alike", () => {
+  const [mels, frames, peak] = [80, 3, 50];
+  const input: LogMel = {
+    nMels: mels,
+    nFrames: frames,
+    data: Float32Array.from({ length: mels * frames }, (_, i) => (Math.floor(i / frames) === peak ? 1 : 0)),
+  };
+  const peakBin = (f: LogMel, t: number) => {
+    let best = 0;
+    for (let m = 1; m < mels; m++) if (f.data[m * frames + t]! > f.data[best * frames + t]!) best = m;
+    return best;
+  };
+  const same = warpMelBins(input, 1);
+  for (const [i, x] of input.data.entries()) assert.ok(Math.abs(same.data[i]! - x) < 1e-6, `cell ${i}`);
+  const longer = warpMelBins(input, 1.1);
+  const shorter = warpMelBins(input, 0.9);
+  for (let t = 0; t < frames; t++) {
+    assert.ok(peakBin(longer, t) < peak, `α 1.1: peak at ${peakBin(longer, t)}`);
+    assert.ok(peakBin(shorter, t) > peak, `α 0.9: peak at ${peakBin(shorter, t)}`);
+    assert.ok(peakBin(longer, t) >= peak - 6 && peakBin(shorter, t) <= peak + 6, "a shift of a few bins");
+  }
+});
+
+test("specAugment with freqWarp: seeded warps differ by seed, masks still whole bands, range checked", () => {
+  const input = features();
+  const warped = (seed: number) => specAugment(input, { freqWarp: 0.1, seed }).data;
+  assert.deepEqual(warped(3), warped(3));
+  assert.notDeepEqual(warped(3), warped(4));
+  assert.notDeepEqual(warped(3), input.data, "the warp changed the features");
+  const masked = maskedCells(
+    specAugment(input, { freqWarp: 0.1, freqMasks: 1, freqWidth: 6, maskValue: -5, seed: 2 }),
+    -5,
+  );
+  for (const row of masked) assert.ok(row.every(Boolean) || !row.some(Boolean), "a band partly masked");
+  assert.throws(
+    () => specAugment(input, { freqWarp: 0.5, seed: 1 }),
+    /freqWarp must be in \[0, 0.5\), got 0.5/,
   );
 });

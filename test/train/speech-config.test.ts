@@ -40,6 +40,14 @@ test("a speech run resolves with its keys; speech-only keys are checked by name"
     messageOf(() => resolveRunConfig([speech], ["--train.specAugment.maxTimeFraction", "0"])),
     /"train\.specAugment\.maxTimeFraction" must be in \(0, 1\]/,
   );
+  assert.equal(
+    resolveRunConfig([speech], ["--train.specAugment.freqWarp", "0.1"]).train.specAugment.freqWarp,
+    0.1,
+  );
+  assert.match(
+    messageOf(() => resolveRunConfig([speech], ["--train.specAugment.freqWarp", "0.5"])),
+    /"train\.specAugment\.freqWarp" must be in \[0, 0\.5\), got 0\.5/,
+  );
   assert.match(
     messageOf(() => resolveRunConfig([speech], ["--train.metric", "bleu"])),
     /"train\.metric" must be one of auto, cer, wer/,
