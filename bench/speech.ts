@@ -4,12 +4,13 @@
 //
 //   npx tsx bench/speech.ts [--count 20000] [--seed 1] [--minutes 60] [--rnn-minutes 60] [--skip-rnn]
 //     [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
-//     [--schedule noam|cosine] [--steps N] [--rnn-steps N] [--freq-warp 0.1]
+//     [--schedule noam|cosine] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 2]
 //
 // --schedule noam (default): warm-up then inverse square root, stopped by the time budget. --schedule cosine:
 // warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU) when given, else at the end of the
 // time budget (the decay follows the clock, so it ends annealed on any machine); each run stops at its budget.
 // --freq-warp: VTLP on the training features (src/audio/spec-augment.ts), α ~ U[1 − w, 1 + w]; default off.
+// --masks: SpecAugment's frequency masks and time masks (each that many; 0 = none).
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 
 import { existsSync } from "node:fs";
@@ -48,6 +49,7 @@ const { values: flags } = parseArgs({
     steps: { type: "string", default: "0" },
     "rnn-steps": { type: "string", default: "0" },
     "freq-warp": { type: "string", default: "0" },
+    masks: { type: "string", default: "2" },
     whisper: { type: "string", default: "{}" },
     rnn: { type: "string", default: "{}" },
   },
@@ -193,9 +195,9 @@ async function trainAndScore(
     lrAt: cosine ? cosineLr(steps, minutes * 60) : undefined,
     batchFrames: Number(flags["batch-frames"]),
     specAugment: {
-      freqMasks: 2,
+      freqMasks: Number(flags.masks),
       freqWidth: 10,
-      timeMasks: 2,
+      timeMasks: Number(flags.masks),
       timeWidth: 20,
       maxTimeFraction: 0.2,
       freqWarp: Number(flags["freq-warp"]),
@@ -216,14 +218,17 @@ async function trainAndScore(
   await transcriber.release();
   const hyps = transcripts.map((t) => t.text);
   const refs = [data.test.map((e) => e.text)];
+  const [cer, wer] = [corpusCer(hyps, refs).score, corpusWer(hyps, refs).score];
+  log(`${name}: test CER ${cer.toFixed(2)}%, WER ${wer.toFixed(2)}% after ${result.steps} steps`);
+  await writeFile(join(dir, "test-hypotheses.txt"), `${hyps.join("\n")}\n`);
   return {
     model: name,
     parameters: result.model.parameterCount(),
     steps: result.steps,
     trainMinutes: result.seconds / 60,
     finalLoss: result.loss,
-    cer: corpusCer(hyps, refs).score,
-    wer: corpusWer(hyps, refs).score,
+    cer,
+    wer,
     testUtterances: data.test.length,
     decodeSeconds,
     examples: data.test
