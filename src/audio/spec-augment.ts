@@ -74,7 +74,8 @@ export function warpMelBins(features: LogMel, alpha: number, sampleRate = 16000)
 }
 
 /**
- * Returns an augmented copy of `features` ([nMels, nFrames]): first, with `freqWarp`, the VTLP warp of a factor
+ * Returns an augmented copy of `features` ([nMels, nFrames]), or `features` itself when no warp and no mask apply
+ * (the input is never modified): first, with `freqWarp`, the VTLP warp of a factor
  * α ~ U[1 − freqWarp, 1 + freqWarp]; then `freqMasks` bands of f ~ U[0, freqWidth] mel bins
  * starting at f0 ~ U[0, nMels - f], then `timeMasks` spans of t ~ U[0, min(timeWidth, p·nFrames)] frames starting
  * at t0 ~ U[0, nFrames - t]. Masks may overlap, as in the paper.
@@ -88,6 +89,7 @@ export function specAugment(features: LogMel, options: SpecAugmentOptions): LogM
   if (!(p >= 0 && p <= 1)) throw new Error(`specAugment: maxTimeFraction must be in [0, 1], got ${p}`);
   const warp = options.freqWarp ?? 0;
   if (!(warp >= 0 && warp < 0.5)) throw new Error(`specAugment: freqWarp must be in [0, 0.5), got ${warp}`);
+  if (warp === 0 && freqMasks + timeMasks === 0) return features;
   const rng = new Rng(options.seed);
   const { nMels, nFrames } = features;
   const data =

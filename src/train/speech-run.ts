@@ -343,7 +343,7 @@ export async function runSpeechTraining(config: RunConfig, o: SpeechRunOptions):
     warmupSteps: t.warmupSteps,
     lrAt: (step) => schedule.lrAt(step),
     batchFrames: t.batchFrames,
-    specAugment: a.freqMasks + a.timeMasks > 0 || a.freqWarp > 0 ? a : undefined,
+    specAugment: a, // the identity when no mask or warp is configured
     labelSmoothing: t.labelSmoothing,
     adamw: { beta1: t.beta1, beta2: t.beta2, eps: t.eps, maxGradNorm: t.maxGradNorm },
     weightDecay: t.weightDecay,
