@@ -87,10 +87,14 @@ export class Seq2SeqRunner {
 
   /**
    * Runs the encoder on source id rows (each already ending in EOS if the model expects it), or, for a speech
-   * model (inputKind "features"), on features [rows, featureSize, frames] float32.
+   * model (inputKind "features"), on features [rows, featureSize, frames] float32 and each row's frame count
+   * (`frames`; default: every row fills the tensor), which a model that masks padding reads.
    */
-  async encode(sources: readonly (readonly number[])[] | HostTensor): Promise<DecoderState> {
-    const { src, feeds } = "dims" in sources ? this.featureFeeds(sources) : this.idFeeds(sources);
+  async encode(
+    sources: readonly (readonly number[])[] | HostTensor,
+    frames?: readonly number[],
+  ): Promise<DecoderState> {
+    const { src, feeds } = "dims" in sources ? this.featureFeeds(sources, frames) : this.idFeeds(sources);
     const encoded = await this.encoder.run(feeds);
     const rows = src.dims[0]!;
     const cache: Record<string, HostTensor> = {};
@@ -126,8 +130,14 @@ export class Seq2SeqRunner {
     return { src, feeds: { [IO.src]: src } };
   }
 
-  /** A features model's encoder feed; the state's `src` is an empty [rows, 0] placeholder (no source mask). */
-  private featureFeeds(features: HostTensor): { src: HostTensor; feeds: Record<string, HostTensor> } {
+  /**
+   * A features model's encoder feeds (feature_lengths too where its encoder reads them); the state's `src` is an
+   * empty [rows, 0] placeholder (a mask, if any, travels as an encoder output).
+   */
+  private featureFeeds(
+    features: HostTensor,
+    lengths: readonly number[] | undefined,
+  ): { src: HostTensor; feeds: Record<string, HostTensor> } {
     const { architecture, featureSize, maxSourceLength, inputKind } = this.model;
     if (inputKind !== "features") throw new Error(`this ${architecture} model reads token ids, not features`);
     const [rows, size, frames] = features.dims;
@@ -139,8 +149,16 @@ export class Seq2SeqRunner {
       throw new Error(
         `${frames} feature frames; this ${architecture} model takes at most ${maxSourceLength} (${maxSourceLength / 100} s)`,
       );
+    if (lengths !== undefined && (lengths.length !== rows || lengths.some((n) => !(n >= 1 && n <= frames!))))
+      throw new Error(
+        `frame counts [${lengths.join(", ")}] do not fit features of ${rows} rows × ${frames} frames`,
+      );
     const src: HostTensor = { dtype: "int64", dims: [rows!, 0], data: new BigInt64Array(0) };
-    return { src, feeds: { [IO.features]: features } };
+    if (!this.encoder.inputNames.includes(IO.featureLengths))
+      return { src, feeds: { [IO.features]: features } };
+    const counts = BigInt64Array.from(lengths ?? Array<number>(rows!).fill(frames!), BigInt);
+    const featureLengths: HostTensor = { dtype: "int64", dims: [rows!], data: counts };
+    return { src, feeds: { [IO.features]: features, [IO.featureLengths]: featureLengths } };
   }
 
   /** Feeds one token per row; returns log-probabilities of the next token and the advanced state. */

@@ -134,12 +134,9 @@ export class Transcriber {
     const size = options.batchSize ?? 16;
     for (let start = 0; start < items.length; start += size) {
       const batch = items.slice(start, start + size);
-      const state = await this.runner.encode(padFeatures(batch.map((item) => item.features)));
-      const hyps = await this.search(
-        state,
-        batch.map((item) => item.features.nFrames),
-        options,
-      );
+      const frames = batch.map((item) => item.features.nFrames);
+      const state = await this.runner.encode(padFeatures(batch.map((item) => item.features)), frames);
+      const hyps = await this.search(state, frames, options);
       batch.forEach((item, j) => {
         const ids = hyps[j]!.filter((id) => id !== this.eos);
         const text = this.tokenizer.decode(ids, { skipSpecial: true }).trim();

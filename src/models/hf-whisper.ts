@@ -59,6 +59,7 @@ export function whisperFromHfConfig(
     attentionDropout: r.number("attention_dropout", 0),
     activationDropout: r.number("activation_dropout", 0),
     padId: r.tokenId("pad_token_id") ?? 50256,
+    maskPadding: false, // Hugging Face Whisper reads whole 30 s windows and attends to all of them
   };
   const eos = r.tokenId("eos_token_id");
   if (eos === undefined) throw new Error(`${where}: "eos_token_id" is missing`);

@@ -12,6 +12,10 @@ export const IO = {
   src: "src_ids",
   /** Speech models' source instead of src_ids: log-mel features [batch, nMels, frames] float32. */
   features: "input_features",
+  /** Their frames per row [batch] int64 (Whisper with maskPadding): padding past a row's end is ignored. */
+  featureLengths: "feature_lengths",
+  /** The encoder's key bias over its output [batch, 1, 1, positions], fed on to every decoder step. */
+  memoryBias: "memory_bias",
   tgtIn: "tgt_in",
   tgtOut: "tgt_out",
   /** Decoder step: the new tokens [batch, 1] and how many came before them ([1] int64). */
@@ -102,6 +106,8 @@ export interface Seq2SeqModel extends Module {
   readonly inputKind?: "ids" | "features";
   /** Feature channels per frame (log-mel bins) when inputKind is "features". */
   readonly featureSize?: number;
+  /** Whether the training and encoder graphs also read feature_lengths [batch] int64 (frames per row). */
+  readonly readsFeatureLengths?: boolean;
   /** Teacher-forced loss over the batch inputs src_ids (or input_features), tgt_in, tgt_out; extra output `tokens`. */
   trainingLoss(options?: TrainingLossOptions): LossBuilder;
   inferenceGraphs(weights: ReadonlyMap<string, Float32Array>): InferenceGraphs;

@@ -9,9 +9,11 @@ import { type InferenceGraphs, IO } from "./seq2seq.ts";
 import type { Whisper } from "./whisper.ts";
 
 /**
- * Encoder: input_features [batch, nMels, frames] -> cross_key_i / cross_value_i [batch, heads, positions, d_head].
- * Decoder step: tgt_ids [batch, t], past_length [1], cross_*, past_key_i / past_value_i [batch, heads, past,
- * d_head] -> logits [batch, t, V], cross_attention [batch, t, positions], present_key_i / present_value_i.
+ * Encoder: input_features [batch, nMels, frames] (and feature_lengths [batch] with maskPadding) ->
+ * cross_key_i / cross_value_i [batch, heads, positions, d_head] (and memory_bias [batch, 1, 1, positions]).
+ * Decoder step: tgt_ids [batch, t], past_length [1], cross_* (and memory_bias), past_key_i / past_value_i
+ * [batch, heads, past, d_head] -> logits [batch, t, V], cross_attention [batch, t, positions],
+ * present_key_i / present_value_i.
  */
 export function whisperInferenceGraphs(
   model: Whisper,
@@ -23,8 +25,11 @@ export function whisperInferenceGraphs(
 
   const eb = new Builder();
   const es = new ConstantScope(eb, weights);
-  const memory = model.encode(es, model.featuresInput(es)); // [batch, positions, d_model]
+  const features = model.featuresInput(es);
+  const lengths = model.lengthsInput(es);
+  const memory = model.encode(es, features, lengths); // [batch, positions, d_model]
   const encoderOutputs = keyValueOutputs("cross", model.crossKeyValues(es, memory));
+  if (lengths) encoderOutputs[IO.memoryBias] = model.memoryBias(es, lengths, memory); // [batch, 1, 1, positions]
   const encoder = eb.build("encoder", encoderOutputs);
 
   const b = new Builder();
@@ -33,24 +38,37 @@ export function whisperInferenceGraphs(
   const pastLength = b.input(IO.pastLength, "int64", [1]);
   const cross = keyValueInputs(b, "cross", layers, kvShape("positions"));
   const past = keyValueInputs(b, "past", layers, kvShape("past"));
-  const out = model.decode(s, tgt, undefined, { length: pastLength, keyValues: past }, cross);
+  const memoryBias = c.maskPadding
+    ? b.input(IO.memoryBias, "float32", ["batch", 1, 1, "positions"])
+    : undefined;
+  const out = model.decode(s, tgt, undefined, memoryBias, { length: pastLength, keyValues: past }, cross);
   const decoderStep = buildDecoderStep(b, { ...out, keyValues: out.selfKeyValues });
   const cache = selfAttentionCache(layers, kvShape("past"));
   return { encoder, encoderOutputs: Object.keys(encoderOutputs), decoderStep, cache };
 }
 
-/** The encoder's last hidden state: input_features -> `encoder_output` [batch, positions, d_model]. */
+/**
+ * The encoder's last hidden state: input_features (and feature_lengths with maskPadding) -> `encoder_output`
+ * [batch, positions, d_model].
+ */
 export function buildWhisperEncoderGraph(model: Whisper, weights: ReadonlyMap<string, Float32Array>): Graph {
   const b = new Builder();
   const s = new ConstantScope(b, weights);
-  return b.build("encoder_output", { encoder_output: model.encode(s, model.featuresInput(s)) });
+  const memory = model.encode(s, model.featuresInput(s), model.lengthsInput(s));
+  return b.build("encoder_output", { encoder_output: memory });
 }
 
-/** Teacher-forced logits: input_features and tgt_ids [batch, t] -> logits [batch, t, V] (no cache). */
+/**
+ * Teacher-forced logits: input_features (and feature_lengths with maskPadding) and tgt_ids [batch, t] ->
+ * logits [batch, t, V] (no cache).
+ */
 export function buildWhisperFullGraph(model: Whisper, weights: ReadonlyMap<string, Float32Array>): Graph {
   const b = new Builder();
   const s = new ConstantScope(b, weights);
   const features = model.featuresInput(s);
+  const lengths = model.lengthsInput(s);
   const tgt = b.input(IO.tgt, "int64", ["batch", "t"]);
-  return b.build("full_decoder", { [IO.logits]: model.decode(s, tgt, model.encode(s, features)).logits });
+  const memory = model.encode(s, features, lengths); // [batch, positions, d_model]
+  const bias = lengths && model.memoryBias(s, lengths, memory);
+  return b.build("full_decoder", { [IO.logits]: model.decode(s, tgt, memory, bias).logits });
 }

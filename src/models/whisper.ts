@@ -3,7 +3,7 @@
 // learned positions and a tied output layer. Parameter names are those of Hugging Face Whisper checkpoints.
 
 import type { Value } from "../graph/ir.ts";
-import { causalBias } from "../nn/attention.ts";
+import { causalBias, keyMaskBias, lengthMask } from "../nn/attention.ts";
 import { Conv1d } from "../nn/conv.ts";
 import { normal, sinusoids } from "../nn/init.ts";
 import { Embedding, Norm } from "../nn/layers.ts";
@@ -46,6 +46,13 @@ export interface WhisperConfig {
   attentionDropout: number;
   activationDropout: number;
   padId: number;
+  /**
+   * Whether the graphs read each row's frame count (feature_lengths) and ignore the padding of a batch: frames
+   * past a row's end are zeroed before each convolution (as its own zero padding would be) and masked as
+   * attention keys, so an utterance transcribes the same alone or in any batch. Hugging Face Whisper has no
+   * such mask (it always reads 30 s windows): false for its checkpoints.
+   */
+  maskPadding: boolean;
 }
 
 /** Whisper's training-loss options: the target id that marks padding (default the config's padId). */
@@ -69,6 +76,7 @@ export const WHISPER_DEFAULTS: WhisperConfig = {
   attentionDropout: 0,
   activationDropout: 0,
   padId: 0,
+  maskPadding: true,
 };
 
 function checkConfig(c: WhisperConfig): void {
@@ -96,8 +104,9 @@ function checkConfig(c: WhisperConfig): void {
  * conv2 kernel 3 stride 2 (both padding 1; conv1Stride 2 is this project's cheaper variant), plus sinusoidal positions (stored as
  * `model.encoder.embed_positions.weight`), then pre-LN Transformer blocks and a final LayerNorm; attention has no
  * key bias. Decoder: token embeddings + learned positions, pre-LN blocks with cross-attention over the whole
- * encoder output, final LayerNorm, logits from the token embedding (tied). No source mask: Whisper pads audio
- * with silence instead.
+ * encoder output, final LayerNorm, logits from the token embedding (tied). Whisper has no source mask (it pads
+ * audio with silence to 30 s); with config.maskPadding the graphs read feature_lengths and mask each row's
+ * padding instead (models trained here).
  */
 export class Whisper extends Module implements Seq2SeqModel {
   readonly architecture = "whisper";
@@ -107,6 +116,7 @@ export class Whisper extends Module implements Seq2SeqModel {
   readonly tgtVocabSize: number;
   readonly padId: number;
   readonly featureSize: number;
+  readonly readsFeatureLengths: boolean;
   /** The longest input in frames: 2 × conv1Stride × maxSourcePositions. */
   readonly maxSourceLength: number;
   /** The longest decoder input: maxTargetPositions. */
@@ -128,6 +138,7 @@ export class Whisper extends Module implements Seq2SeqModel {
     this.tgtVocabSize = c.vocabSize;
     this.padId = c.padId;
     this.featureSize = c.nMels;
+    this.readsFeatureLengths = c.maskPadding;
     this.maxSourceLength = 2 * c.conv1Stride * c.maxSourcePositions;
     this.maxTargetLength = c.maxTargetPositions;
     const d = c.dModel;
@@ -168,16 +179,38 @@ export class Whisper extends Module implements Seq2SeqModel {
     return s.training ? s.b.dropout(x, this.config.dropout) : x;
   }
 
-  /** features: [batch, nMels, frames] float32 -> memory [batch, ⌈frames / (2·conv1Stride)⌉, d_model] */
-  encode(s: Scope, features: Value): Value {
+  /**
+   * features: [batch, nMels, frames] float32 -> memory [batch, ⌈frames / (2·conv1Stride)⌉, d_model].
+   * With lengths ([batch] int64 frames per row), the padding past each row's end is ignored (see maskPadding).
+   */
+  encode(s: Scope, features: Value, lengths?: Value): Value {
     const b = s.b;
-    const h1 = b.gelu(this.conv1.forward(s, features)); // [batch, d_model, frames]
-    const h2 = b.gelu(this.conv2.forward(s, h1)); // [batch, d_model, positions]
+    const zeroPast = (x: Value, n: Value) =>
+      b.mul(x, b.unsqueeze(b.cast(lengthMask(s, x, n, 2), "float32"), [1]));
+    const lengths1 = lengths && this.convolvedLength(s, lengths, this.config.conv1Stride);
+    const input = lengths ? zeroPast(features, lengths) : features; // [batch, nMels, frames]
+    const h1 = b.gelu(this.conv1.forward(s, input)); // [batch, d_model, ⌈frames / conv1Stride⌉]
+    const h2 = b.gelu(this.conv2.forward(s, lengths1 ? zeroPast(h1, lengths1) : h1)); // [batch, d_model, positions]
     const x = b.transpose(h2, [0, 2, 1]); // [batch, positions, d_model]
     const positions = positionIds(s, x, undefined); // [positions]
     let h = this.dropped(s, b.add(x, b.gather(s.value(this.encoderPositions), positions, 0))); // [batch, positions, d_model]
-    for (const layer of this.encoderLayers) h = layer.forward(s, h, undefined);
+    const bias = lengths && this.memoryBias(s, lengths, x); // [batch, 1, 1, positions]
+    for (const layer of this.encoderLayers) h = layer.forward(s, h, bias);
     return this.encoderNorm.forward(s, h); // [batch, positions, d_model]
+  }
+
+  /** Each row's length after a kernel-3, padding-1 convolution of stride `stride`: ⌈n / stride⌉ ([batch] int64). */
+  private convolvedLength(s: Scope, lengths: Value, stride: number): Value {
+    return s.b.div(s.b.add(lengths, stride - 1), stride); // int64 division truncates
+  }
+
+  /**
+   * The key bias that hides each row's padding from attention over the encoder output: lengths [batch] int64
+   * (frames) and memory [batch, positions, d_model] -> [batch, 1, 1, positions], -1e9 past the row's end.
+   */
+  memoryBias(s: Scope, lengths: Value, memory: Value): Value {
+    const positions = this.convolvedLength(s, this.convolvedLength(s, lengths, this.config.conv1Stride), 2);
+    return keyMaskBias(s, lengthMask(s, memory, positions)); // [batch, 1, 1, positions]
   }
 
   /** Cross-attention keys/values of every decoder layer, each [batch, heads, positions, d_head]. */
@@ -187,12 +220,14 @@ export class Whisper extends Module implements Seq2SeqModel {
 
   /**
    * tgtIds: [batch, t]; memory: [batch, positions, d_model] (undefined when `cross` keys/values are given);
+   * memoryBias: [batch, 1, 1, positions] (see memoryBias) or undefined (attend to every position);
    * past: per-layer self-attention caches and their length (1-element int64) for incremental decoding.
    */
   decode(
     s: Scope,
     tgtIds: Value,
     memory: Value | undefined,
+    memoryBias: Value | undefined,
     past?: { length: Value; keyValues: Array<{ key: Value; value: Value }> },
     cross?: Array<{ key: Value; value: Value }>,
   ): DecoderOutput {
@@ -201,7 +236,7 @@ export class Whisper extends Module implements Seq2SeqModel {
     const tokens = this.embedTokens.forward(s, tgtIds); // [batch, t, d_model]
     const positions = this.decoderPositions.forward(s, positionIds(s, tgtIds, past?.length)); // [t, d_model]
     const x = this.dropped(s, b.add(tokens, positions)); // [batch, t, d_model]
-    const out = decoderStack(s, this.decoderLayers, x, memory, selfBias, undefined, past?.keyValues, cross);
+    const out = decoderStack(s, this.decoderLayers, x, memory, selfBias, memoryBias, past?.keyValues, cross);
     const logits = this.embedTokens.project(s, this.decoderNorm.forward(s, out.output)); // [batch, t, V]
     const crossAttention = b.reduceMean(out.crossWeights, [1], false); // [batch, t, positions]
     return { logits, selfKeyValues: out.selfKeyValues, crossAttention };
@@ -212,13 +247,23 @@ export class Whisper extends Module implements Seq2SeqModel {
     return s.b.input(IO.features, "float32", ["batch", this.featureSize, "frames"]);
   }
 
+  /** With maskPadding, each row's frame count: feature_lengths [batch] int64; otherwise undefined. */
+  lengthsInput(s: Scope): Value | undefined {
+    return this.config.maskPadding ? s.b.input(IO.featureLengths, "int64", ["batch"]) : undefined;
+  }
+
   /**
-   * Teacher-forced cross-entropy over input_features, tgt_in and tgt_out (see IO). Targets equal to
+   * Teacher-forced cross-entropy over input_features (and feature_lengths with maskPadding), tgt_in and tgt_out
+   * (see IO). Targets equal to
    * options.ignoreIndex (default padId) are left out: Hugging Face checkpoints pad with their EOS id, so their
    * fine-tuning marks padding with an id that is no token (-100, as transformers does) instead.
    */
   trainingLoss(options: WhisperLossOptions = {}): LossBuilder {
-    const logits = (s: Scope, f: Value, tgtIn: Value) => this.decode(s, tgtIn, this.encode(s, f)).logits; // [batch, tgtLen, V]
+    const logits = (s: Scope, f: Value, tgtIn: Value) => {
+      const lengths = this.lengthsInput(s);
+      const memory = this.encode(s, f, lengths); // [batch, positions, d_model]
+      return this.decode(s, tgtIn, memory, lengths && this.memoryBias(s, lengths, memory)).logits; // [batch, tgtLen, V]
+    };
     return teacherForcedLoss(
       options,
       options.ignoreIndex ?? this.padId,

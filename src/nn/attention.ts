@@ -132,6 +132,25 @@ export function maskBias(s: Scope, mask: Value): Value {
 }
 
 /**
+ * Which positions along `axis` of `x` [batch, ...] lie within each row's length: lengths [batch] int64 ->
+ * [batch, t] bool (t = x's size on `axis`). Batched speech features are padded to the longest row; this marks
+ * each row's own frames.
+ */
+export function lengthMask(s: Scope, x: Value, lengths: Value, axis = 1): Value {
+  const b = s.b;
+  const t = b.reshape(b.dimOf(x, axis), []); // []
+  const positions = b.range(b.scalar(0, "int64"), t, b.scalar(1, "int64"), x.shape[axis]!); // [t]
+  return b.less(b.unsqueeze(positions, [0]), b.unsqueeze(lengths, [1])); // [batch, t]
+}
+
+/** Additive key bias from a [batch, tk] bool mask (true = attend) -> [batch, 1, 1, tk], -1e9 where false. */
+export function keyMaskBias(s: Scope, mask: Value): Value {
+  const b = s.b;
+  const blocked = b.cast(b.not(mask), "float32"); // [batch, tk]
+  return b.unsqueeze(b.mul(blocked, -1e9), [1, 2]); // [batch, 1, 1, tk]
+}
+
+/**
  * Additive causal bias [1, 1, tq, past + tq]: query i (at absolute position past + i) sees keys j <= past + i.
  * `queries` is any [batch, tq, ...] value; `past` is a 1-element int64 value (0 without a cache).
  */

@@ -118,15 +118,30 @@ export function speechTrainingFeeds(
   examples: readonly FeaturedExample[],
   targets: readonly (readonly number[])[],
   indices: readonly number[],
-  o: { ids: SpeechTargetIds; ignore: number; specAugment?: Omit<SpecAugmentOptions, "seed">; seed?: number },
+  o: {
+    ids: SpeechTargetIds;
+    ignore: number;
+    specAugment?: Omit<SpecAugmentOptions, "seed">;
+    seed?: number;
+    /** Feed each row's frame count as feature_lengths (models whose graphs mask padding). */
+    featureLengths?: boolean;
+  },
 ): { feeds: Record<string, HostTensor>; tokens: number } {
   const features = indices.map((i) => {
     const f = examples[i]!.features;
     return o.specAugment ? specAugment(f, { ...o.specAugment, seed: mixSeed(o.seed ?? 0, i) }) : f;
   });
   const rows = indices.map((i) => targets[i]!);
+  const feeds: Record<string, HostTensor> = {
+    [IO.features]: padFeatures(features),
+    ...maskedTargetFeeds(rows, o.ids, o.ignore),
+  };
+  if (o.featureLengths) {
+    const frames = BigInt64Array.from(features, (f) => BigInt(f.nFrames));
+    feeds[IO.featureLengths] = { dtype: "int64", dims: [indices.length], data: frames };
+  }
   return {
-    feeds: { [IO.features]: padFeatures(features), ...maskedTargetFeeds(rows, o.ids, o.ignore) },
+    feeds,
     tokens: rows.reduce((n, r) => n + r.length + 1, 0),
   };
 }
@@ -190,7 +205,13 @@ function speechPlan(o: SpeechTrainOptions, log: (line: string) => void): SpeechL
       mixSeed(o.seed, epoch),
     ).map((b) => ({ ...b, indices: b.indices.map((j) => kept[j]!) }));
   const microBatch = (batch: SpeechBatch, epoch: number) => {
-    const feedOptions = { ids, ignore, specAugment: o.specAugment, seed: mixSeed(o.seed, epoch, 1) };
+    const feedOptions = {
+      ids,
+      ignore,
+      specAugment: o.specAugment,
+      seed: mixSeed(o.seed, epoch, 1),
+      featureLengths: model.readsFeatureLengths,
+    };
     const { feeds, tokens } = speechTrainingFeeds(o.examples, targets, batch.indices, feedOptions);
     return { feeds, tokens, variant: pickVariant(variants, batch.frames, batch.tgtLen) };
   };

@@ -30,10 +30,56 @@ async function compareSteps(
   input: HostTensor,
   tgt: number[][],
   full: Float32Array,
+  frames?: number[],
 ) {
   const runner = await Seq2SeqRunner.create(model, weights);
-  await assertStepsMatch(runner, await runner.encode(input), tgt, full);
+  await assertStepsMatch(runner, await runner.encode(input, frames), tgt, full);
   await runner.release();
+}
+
+/** Features of one utterance [1, mels, frames], padded at the end to `width` frames with `fill`. */
+function padded(one: HostTensor, width: number, fill: number): HostTensor {
+  const [, mels, frames] = one.dims as [number, number, number];
+  const data = new Float32Array(mels * width).fill(fill);
+  for (let m = 0; m < mels; m++)
+    data.set((one.data as Float32Array).subarray(m * frames, (m + 1) * frames), m * width);
+  return { dtype: "float32", dims: [1, mels, width], data };
+}
+
+/** Rows of two [1, mels, frames] tensors of equal width stacked: [2, mels, frames]. */
+function stacked(a: HostTensor, b: HostTensor): HostTensor {
+  const data = new Float32Array(a.data.length * 2);
+  data.set(a.data as Float32Array);
+  data.set(b.data as Float32Array, a.data.length);
+  return { dtype: "float32", dims: [2, ...a.dims.slice(1)], data };
+}
+
+/**
+ * The largest difference between the log-probabilities of the first two decoder steps (BOS, then token 4) of
+ * `short` decoded alone and decoded as row 0 of a batch in which it is padded to `long`'s frames.
+ */
+async function batchDrift(
+  model: Whisper,
+  weights: Map<string, Float32Array>,
+  short: HostTensor,
+  long: HostTensor,
+) {
+  const runner = await Seq2SeqRunner.create(model, weights);
+  const frames = [short.dims[2]!, long.dims[2]!];
+  let alone = await runner.encode(short);
+  let batch = await runner.encode(stacked(padded(short, frames[1]!, -1.5), long), frames);
+  let drift = 0;
+  for (const token of [1, 4]) {
+    const a = await runner.step(alone, [token]);
+    const b = await runner.step(batch, [token, token]);
+    a.logProbs.forEach((x, i) => {
+      drift = Math.max(drift, Math.abs(x - b.logProbs[i]!));
+    });
+    alone = a.state;
+    batch = b.state;
+  }
+  await runner.release();
+  return drift;
 }
 
 describe("Whisper", () => {
@@ -53,16 +99,46 @@ describe("Whisper", () => {
   const weights = seededWeights(model, 3);
 
   test("the decoder step with its cache equals the teacher-forced logits, at an odd frame count", async () => {
-    const input = features(2, 8, 13); // 13 frames -> 7 encoder positions
+    const input = features(2, 8, 13); // 13 frames -> 7 encoder positions; row 1 has 9 frames and padding
     const tgt = [
       [1, 4, 5, 6, 7],
       [1, 8, 9, 10, 2],
     ];
     const full = await OrtSession.create(buildWhisperFullGraph(model, weights));
-    const out = await full.run({ [IO.features]: input, [IO.tgt]: int64(tgt.flat(), [2, 5]) });
+    const lengths = int64([13, 9], [2]);
+    const out = await full.run({
+      [IO.features]: input,
+      [IO.featureLengths]: lengths,
+      [IO.tgt]: int64(tgt.flat(), [2, 5]),
+    });
     assert.deepEqual(out[IO.logits]!.dims, [2, 5, V]);
-    await compareSteps(model, weights, input, tgt, out[IO.logits]!.data as Float32Array);
+    await compareSteps(model, weights, input, tgt, out[IO.logits]!.data as Float32Array, [13, 9]);
     await full.release();
+  });
+
+  test("with maskPadding an utterance decodes the same alone as padded in a batch; without, padding changes it", async () => {
+    const short = features(1, 8, 13);
+    const long = features(1, 8, 22);
+    (long.data as Float32Array).forEach((x, i, data) => {
+      data[i] = -x; // not a continuation of `short`
+    });
+    for (const conv1Stride of [1, 2]) {
+      const masked = new Whisper({ ...model.config, conv1Stride });
+      assert.ok((await batchDrift(masked, weights, short, long)) < 1e-4, `conv1Stride ${conv1Stride}`);
+      const unmasked = new Whisper({ ...masked.config, maskPadding: false });
+      assert.ok((await batchDrift(unmasked, weights, short, long)) > 1e-3, `conv1Stride ${conv1Stride}`);
+    }
+  });
+
+  test("the runner checks the frame counts it is given against the features", async () => {
+    const runner = await Seq2SeqRunner.create(model, weights);
+    await assert.rejects(
+      runner.encode(features(2, 8, 13), [13]),
+      /frame counts \[13\] do not fit features of 2 rows × 13 frames/,
+    );
+    await assert.rejects(runner.encode(features(2, 8, 13), [13, 14]), /do not fit/);
+    await assert.rejects(runner.encode(features(2, 8, 13), [13, 0]), /do not fit/);
+    await runner.release();
   });
 
   test("the encoder halves the frames (quarters them with conv1Stride 2) and refuses more than 2 × maxSourcePositions", async () => {
