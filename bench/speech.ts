@@ -4,14 +4,15 @@
 //
 //   npx tsx bench/speech.ts [--count 20000] [--seed 1] [--minutes 60] [--rnn-minutes 60] [--skip-rnn]
 //     [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
-//     [--schedule noam|cosine] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 2]
+//     [--schedule noam|cosine] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 2] [--beam 5]
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 //
 // --schedule noam (default): warm-up then inverse square root, stopped by the time budget. --schedule cosine:
 // warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU) when given, else at the end of the
 // time budget (the decay follows the clock, so it ends annealed on any machine); each run stops at its budget.
 // --freq-warp: VTLP on the training features (src/audio/spec-augment.ts), α ~ U[1 − w, 1 + w]; default off.
-// --masks: SpecAugment's frequency masks and time masks (each that many; 0 = none). The defaults are the first
+// --masks: SpecAugment's frequency masks and time masks (each that many; 0 = none). Each model is scored with
+// greedy decoding and, unless --beam is 1, with a beam of that size too. The defaults are the first
 // run's recipe (masks 2, dropout 0.1, Noam); the best measured so far is in BENCHMARKS.md.
 
 import { existsSync } from "node:fs";
@@ -51,6 +52,7 @@ const { values: flags } = parseArgs({
     "rnn-steps": { type: "string", default: "0" },
     "freq-warp": { type: "string", default: "0" },
     masks: { type: "string", default: "2" },
+    beam: { type: "string", default: "5" },
     whisper: { type: "string", default: "{}" },
     rnn: { type: "string", default: "{}" },
   },
@@ -166,8 +168,11 @@ interface Score {
   steps: number;
   trainMinutes: number;
   finalLoss: number;
+  /** Greedy decoding. */
   cer: number;
   wer: number;
+  /** Beam search (--beam), when its size is above 1. */
+  beam?: { size: number; cer: number; wer: number; decodeSeconds: number };
   testUtterances: number;
   decodeSeconds: number;
   examples: Array<{ reference: string; hypothesis: string; voice: string }>;
@@ -210,18 +215,27 @@ async function trainAndScore(
   const dir = join(flags.out, name);
   await saveModelFolder(dir, { ...result, tokenizers: jointPair(tokenizer) });
   const transcriber = await loadTranscriber(dir, { threads: 2 });
-  const started = performance.now();
-  const transcripts = await transcriber.transcribeFiles(
-    data.test.map((e) => e.audio),
-    { batchSize: 32 },
-  );
-  const decodeSeconds = (performance.now() - started) / 1000;
-  await transcriber.release();
-  const hyps = transcripts.map((t) => t.text);
   const refs = [data.test.map((e) => e.text)];
-  const [cer, wer] = [corpusCer(hyps, refs).score, corpusWer(hyps, refs).score];
-  log(`${name}: test CER ${cer.toFixed(2)}%, WER ${wer.toFixed(2)}% after ${result.steps} steps`);
-  await writeFile(join(dir, "test-hypotheses.txt"), `${hyps.join("\n")}\n`);
+  /** Transcribes the test clips with a beam of `size` (1: greedy), writes the hypotheses and scores them. */
+  const score = async (size: number) => {
+    const started = performance.now();
+    const transcripts = await transcriber.transcribeFiles(
+      data.test.map((e) => e.audio),
+      { batchSize: 32, beam: size },
+    );
+    const decodeSeconds = (performance.now() - started) / 1000;
+    const hyps = transcripts.map((t) => t.text);
+    const [cer, wer] = [corpusCer(hyps, refs).score, corpusWer(hyps, refs).score];
+    const how = size === 1 ? "greedy" : `beam ${size}`;
+    log(`${name}: test CER ${cer.toFixed(2)}%, WER ${wer.toFixed(2)}% (${how}) after ${result.steps} steps`);
+    const file = size === 1 ? "test-hypotheses.txt" : `test-hypotheses-beam${size}.txt`;
+    await writeFile(join(dir, file), `${hyps.join("\n")}\n`);
+    return { hyps, cer, wer, decodeSeconds };
+  };
+  const { hyps, cer, wer, decodeSeconds } = await score(1);
+  const size = Number(flags.beam);
+  const beam = size > 1 ? { size, ...(await score(size)) } : undefined;
+  await transcriber.release();
   return {
     model: name,
     parameters: result.model.parameterCount(),
@@ -230,6 +244,7 @@ async function trainAndScore(
     finalLoss: result.loss,
     cer,
     wer,
+    beam: beam && { size, cer: beam.cer, wer: beam.wer, decodeSeconds: beam.decodeSeconds },
     testUtterances: data.test.length,
     decodeSeconds,
     examples: data.test
@@ -289,10 +304,12 @@ async function main(): Promise<void> {
       ),
     );
   }
-  console.log("\nmodel        params   steps  train min  loss    CER %   WER %   (test: held-out voices)");
+  console.log(
+    "\nmodel        params   steps  train min  loss    CER %   WER %   beam CER %  WER %   (test: held-out voices)",
+  );
   for (const s of scores)
     console.log(
-      `${s.model.padEnd(11)} ${(s.parameters / 1e6).toFixed(2).padStart(6)}M ${String(s.steps).padStart(7)} ${s.trainMinutes.toFixed(1).padStart(10)} ${s.finalLoss.toFixed(3).padStart(6)} ${s.cer.toFixed(2).padStart(7)} ${s.wer.toFixed(2).padStart(7)}`,
+      `${s.model.padEnd(11)} ${(s.parameters / 1e6).toFixed(2).padStart(6)}M ${String(s.steps).padStart(7)} ${s.trainMinutes.toFixed(1).padStart(10)} ${s.finalLoss.toFixed(3).padStart(6)} ${s.cer.toFixed(2).padStart(7)} ${s.wer.toFixed(2).padStart(7)} ${(s.beam?.cer.toFixed(2) ?? "-").padStart(11)} ${(s.beam?.wer.toFixed(2) ?? "-").padStart(6)}`,
     );
   await writeFile(
     join(flags.out, "results.json"),
