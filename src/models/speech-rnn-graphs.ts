@@ -8,7 +8,8 @@ import { type InferenceGraphs, IO } from "./seq2seq.ts";
 import type { SpeechContextRnn } from "./speech-rnn.ts";
 
 /**
- * Encoder: input_features [batch, nMels, frames ≤ maxFrames] -> context [batch, H], init_h [batch, H].
+ * Encoder: input_features [batch, nMels, frames ≤ maxFrames], feature_lengths [batch] -> context [batch, H],
+ * init_h [batch, H].
  * Decoder step: tgt_ids [batch, 1], past_length (unused), context, past_h [batch, H] -> logits [batch, 1, V],
  * cross_attention [batch, 1, 1] (zeros: no attention), present_h.
  */
@@ -20,7 +21,8 @@ export function speechRnnInferenceGraphs(
   const eb = new Builder();
   const es = new ConstantScope(eb, weights);
   const features = eb.input(IO.features, "float32", ["batch", model.featureSize, "frames"]);
-  const encoded = model.encode(es, features, model.maxSourceLength);
+  const lengths = eb.input(IO.featureLengths, "int64", ["batch"]);
+  const encoded = model.encode(es, features, model.maxSourceLength, lengths);
   const encoder = eb.build("encoder", { context: encoded.context, init_h: encoded.initial });
 
   const b = new Builder();

@@ -89,6 +89,8 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
   readonly tgtVocabSize: number;
   readonly padId: number;
   readonly featureSize: number;
+  /** Each row's frame count bounds its encoder run, so padding never reaches the context vector. */
+  readonly readsFeatureLengths = true;
   readonly maxSourceLength: number;
   readonly maxTargetLength: number;
   readonly lengthBuckets: readonly LengthBucket[];
@@ -132,10 +134,11 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
   }
 
   /**
-   * features [batch, nMels, frames] (frames ≤ `frames`, symbolic) -> context c [batch, H] and the decoder's
-   * first state h'_0 [batch, H]; the encoder is unrolled to encoderSteps(frames) and stops at the real length.
+   * features [batch, nMels, frames] (frames ≤ `frames`, symbolic) and each row's frame count (lengths [batch]
+   * int64) -> context c [batch, H] and the decoder's first state h'_0 [batch, H]; the encoder is unrolled to
+   * encoderSteps(frames) and each row stops at its own length, so a batch's padding does not change it.
    */
-  encode(s: Scope, features: Value, frames: number): { context: Value; initial: Value } {
+  encode(s: Scope, features: Value, frames: number, lengths: Value): { context: Value; initial: Value } {
     const b = s.b;
     const floor = b.neg(b.reduceMax(b.neg(features), [1, 2], true)); // [batch, 1, 1] silence level
     const missing = b.sub(b.ints([frames]), b.dimOf(features, 2)); // [1]
@@ -145,20 +148,18 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
       floor,
     );
     let h = padded; // [batch, nMels, frames]
-    let real = b.dimOf(features, 2); // [1] real frames
+    let real = lengths; // [batch] each row's frames
     let valid: Value | undefined;
     for (const conv of this.convs) {
       h = b.gelu(conv.forward(s, h)); // [batch, conv, ⌈·/2⌉]
       real = b.div(b.add(real, 1), 2); // ⌈n / 2⌉ real steps (int64 division truncates)
       const steps = h.shape[2] as number;
-      valid = b.less(b.ints(Array.from({ length: steps }, (_, i) => i)), real); // [steps]
-      h = b.mul(h, b.cast(valid, "float32")); // zero past the real end, whatever the bucket
+      const positions = b.ints(Array.from({ length: steps }, (_, i) => i)); // [steps]
+      valid = b.less(b.unsqueeze(positions, [0]), b.unsqueeze(real, [1])); // [batch, steps]
+      h = b.mul(h, b.unsqueeze(b.cast(valid, "float32"), [1])); // zero past each row's end, whatever the bucket
     }
     const x = b.transpose(h, [0, 2, 1]); // [batch, steps, conv]
-    const steps = encoderSteps(frames, this.config.convLayers);
-    const shape = b.concat([b.dimOf(features, 0), b.ints([steps])], 0);
-    const mask = b.expand(b.unsqueeze(valid!, [0]), shape, [features.shape[0]!, steps]); // [batch, steps]
-    const { final } = this.encoderRnn.forward(s, this.dropped(s, x), mask); // h_N [batch, H]
+    const { final } = this.encoderRnn.forward(s, this.dropped(s, x), valid!); // h_N [batch, H]
     const context = b.tanh(this.context.forward(s, final[0]!.h)); // [batch, H]
     return { context, initial: b.tanh(this.initial.forward(s, context)) };
   }
@@ -180,10 +181,13 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
     return this.output.forward(s, this.readoutLayer.forward(s, this.dropped(s, features)));
   }
 
-  /** Teacher-forced logits [batch, tgtLen, V] for features and tgtIn [batch, tgtLen] within `bucket`. */
-  logits(s: Scope, features: Value, tgtIn: Value, bucket: LengthBucket): Value {
+  /**
+   * Teacher-forced logits [batch, tgtLen, V] for features, their lengths [batch] int64 and tgtIn [batch, tgtLen]
+   * within `bucket`.
+   */
+  logits(s: Scope, features: Value, lengths: Value, tgtIn: Value, bucket: LengthBucket): Value {
     const b = s.b;
-    const { context, initial } = this.encode(s, features, bucket.srcLen);
+    const { context, initial } = this.encode(s, features, bucket.srcLen, lengths);
     const e = this.embedTarget(s, padToLength(b, tgtIn, bucket.tgtLen, this.padId)); // [batch, T, E]
     const H = this.config.hiddenDim;
     const shape = b.concat([b.shapeOf(e, 0, 2), b.ints([H])], 0);
@@ -194,11 +198,17 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
     return this.readout(s, real);
   }
 
-  /** Cross-entropy over input_features, tgt_in, tgt_out, unrolled to `options.bucket` (default the longest). */
+  /**
+   * Cross-entropy over input_features, feature_lengths, tgt_in, tgt_out, unrolled to `options.bucket` (default
+   * the longest).
+   */
   trainingLoss(options: TrainingLossOptions = {}): LossBuilder {
     const bucket = options.bucket ?? this.lengthBuckets.at(-1)!;
     const features = (s: Scope) => s.b.input(IO.features, "float32", ["batch", this.featureSize, "frames"]);
-    const logits = (s: Scope, f: Value, tgtIn: Value) => this.logits(s, f, tgtIn, bucket); // [batch, tgtLen, V]
+    const logits = (s: Scope, f: Value, tgtIn: Value) => {
+      const lengths = s.b.input(IO.featureLengths, "int64", ["batch"]);
+      return this.logits(s, f, lengths, tgtIn, bucket); // [batch, tgtLen, V]
+    };
     return teacherForcedLoss(options, this.padId, features, logits);
   }
 

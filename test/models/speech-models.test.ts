@@ -46,6 +46,16 @@ function padded(one: HostTensor, width: number, fill: number): HostTensor {
   return { dtype: "float32", dims: [1, mels, width], data };
 }
 
+/** The features with their frames in reverse order: not a continuation of `features()`. */
+function reversed(x: HostTensor): HostTensor {
+  const [, mels, frames] = x.dims as [number, number, number];
+  const data = new Float32Array(x.data.length);
+  for (let m = 0; m < mels; m++)
+    for (let t = 0; t < frames; t++)
+      data[m * frames + t] = (x.data as Float32Array)[m * frames + frames - 1 - t]!;
+  return { ...x, data };
+}
+
 /** Rows of two [1, mels, frames] tensors of equal width stacked: [2, mels, frames]. */
 function stacked(a: HostTensor, b: HostTensor): HostTensor {
   const data = new Float32Array(a.data.length * 2);
@@ -56,18 +66,19 @@ function stacked(a: HostTensor, b: HostTensor): HostTensor {
 
 /**
  * The largest difference between the log-probabilities of the first two decoder steps (BOS, then token 4) of
- * `short` decoded alone and decoded as row 0 of a batch in which it is padded to `long`'s frames.
+ * `short` decoded alone and decoded as row 0 of a batch in which it is padded with `fill` to `long`'s frames.
  */
 async function batchDrift(
-  model: Whisper,
+  model: Seq2SeqModel,
   weights: Map<string, Float32Array>,
   short: HostTensor,
   long: HostTensor,
+  fill = -1.5,
 ) {
   const runner = await Seq2SeqRunner.create(model, weights);
   const frames = [short.dims[2]!, long.dims[2]!];
   let alone = await runner.encode(short);
-  let batch = await runner.encode(stacked(padded(short, frames[1]!, -1.5), long), frames);
+  let batch = await runner.encode(stacked(padded(short, frames[1]!, fill), long), frames);
   let drift = 0;
   for (const token of [1, 4]) {
     const a = await runner.step(alone, [token]);
@@ -117,11 +128,7 @@ describe("Whisper", () => {
   });
 
   test("with maskPadding an utterance decodes the same alone as padded in a batch; without, padding changes it", async () => {
-    const short = features(1, 8, 13);
-    const long = features(1, 8, 22);
-    (long.data as Float32Array).forEach((x, i, data) => {
-      data[i] = -x; // not a continuation of `short`
-    });
+    const [short, long] = [features(1, 8, 13), reversed(features(1, 8, 22))];
     for (const conv1Stride of [1, 2]) {
       const masked = new Whisper({ ...model.config, conv1Stride });
       assert.ok((await batchDrift(masked, weights, short, long)) < 1e-4, `conv1Stride ${conv1Stride}`);
@@ -194,11 +201,22 @@ describe("the context-vector speech GRU", () => {
     const s = new ConstantScope(b, weights);
     const f = b.input(IO.features, "float32", ["batch", 8, "frames"]);
     const t = b.input(IO.tgt, "int64", ["batch", "t"]);
-    const logits = model.logits(s, f, t, model.lengthBuckets.at(-1)!);
+    const lengths = b.input(IO.featureLengths, "int64", ["batch"]);
+    const logits = model.logits(s, f, lengths, t, model.lengthBuckets.at(-1)!);
     const full = await OrtSession.create(b.build("full", { [IO.logits]: logits }));
-    const out = await full.run({ [IO.features]: input, [IO.tgt]: int64(tgt.flat(), [2, 4]) });
-    await compareSteps(model, weights, input, tgt, out[IO.logits]!.data as Float32Array);
+    const out = await full.run({
+      [IO.features]: input,
+      [IO.featureLengths]: int64([17, 12], [2]),
+      [IO.tgt]: int64(tgt.flat(), [2, 4]),
+    });
+    await compareSteps(model, weights, input, tgt, out[IO.logits]!.data as Float32Array, [17, 12]);
     await full.release();
+  });
+
+  test("an utterance padded with its silence level in a batch decodes as it does alone", async () => {
+    const [short, long] = [features(1, 8, 9), reversed(features(1, 8, 21))];
+    const silence = Math.min(...(short.data as Float32Array)); // what padFeatures pads with
+    assert.ok((await batchDrift(model, weights, short, long, silence)) < 1e-4);
   });
 
   test("a shorter bucket gives the same logits: the encoder stops at the real length", async () => {
@@ -206,10 +224,12 @@ describe("the context-vector speech GRU", () => {
     const s = new ConstantScope(b, weights);
     const f = b.input(IO.features, "float32", ["batch", 8, "frames"]);
     const t = b.input(IO.tgt, "int64", ["batch", "t"]);
-    const [short, long] = model.lengthBuckets.map((bucket) => model.logits(s, f, t, bucket));
+    const lengths = b.input(IO.featureLengths, "int64", ["batch"]);
+    const [short, long] = model.lengthBuckets.map((bucket) => model.logits(s, f, lengths, t, bucket));
     const graph = await OrtSession.create(b.build("buckets", { short: short!, long: long! }));
     const out = await graph.run({
       [IO.features]: features(2, 8, 11),
+      [IO.featureLengths]: int64([11, 7], [2]),
       [IO.tgt]: int64([1, 4, 5, 1, 8, 9], [2, 3]),
     });
     const [a, c] = [out.short!.data as Float32Array, out.long!.data as Float32Array];
