@@ -3,17 +3,18 @@
 // 2 cores; both are scored (CER, WER) on the test split, whose voices never occur in training.
 //
 //   npx tsx bench/speech.ts [--count 20000] [--seed 1] [--minutes 60] [--rnn-minutes 60] [--skip-rnn]
-//     [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
-//     [--schedule noam|cosine] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 2] [--beam 5]
+//     [--skip-whisper] [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
+//     [--schedule cosine|noam] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 0] [--beam 5]
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 //
-// --schedule noam (default): warm-up then inverse square root, stopped by the time budget. --schedule cosine:
-// warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU) when given, else at the end of the
-// time budget (the decay follows the clock, so it ends annealed on any machine); each run stops at its budget.
-// --freq-warp: VTLP on the training features (src/audio/spec-augment.ts), α ~ U[1 − w, 1 + w]; default off.
-// --masks: SpecAugment's frequency masks and time masks (each that many; 0 = none). Each model is scored with
-// greedy decoding and, unless --beam is 1, with a beam of that size too. The defaults are the first
-// run's recipe (masks 2, dropout 0.1, Noam); the best measured so far is in BENCHMARKS.md.
+// --schedule cosine (default): warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU) when
+// given, else at the end of the time budget (the decay follows the clock, so it ends annealed on any machine);
+// each run stops at its budget. --schedule noam: warm-up then inverse square root, stopped by the time budget.
+// --freq-warp: VTLP on the training features (src/audio/spec-augment.ts), α ~ U[1 − w, 1 + w] (0 = off).
+// --masks: SpecAugment's frequency masks and time masks (each that many; 0 = none). Dropout is 0 unless --whisper
+// or --rnn set it. Each model is scored with greedy decoding and, unless --beam is 1, with a beam of that size
+// too. The defaults are the recipe measured best (BENCHMARKS.md, 2026-11-27: 1.72% CER with beam 5); the first
+// run's was --schedule noam --masks 2 --freq-warp 0 with dropout 0.1.
 
 import { existsSync } from "node:fs";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
@@ -40,6 +41,7 @@ const { values: flags } = parseArgs({
     minutes: { type: "string", default: "60" },
     "rnn-minutes": { type: "string", default: "60" },
     "skip-rnn": { type: "boolean", default: false },
+    "skip-whisper": { type: "boolean", default: false },
     noise: { type: "string", default: "0" },
     corpus: { type: "string", default: ".bench/speech-corpus" },
     out: { type: "string", default: ".bench/speech-run" },
@@ -47,11 +49,11 @@ const { values: flags } = parseArgs({
     "batch-frames": { type: "string", default: "24000" },
     lr: { type: "string", default: "1e-3" },
     warmup: { type: "string", default: "150" }, // a 60-minute run makes ≈ 2,000 steps
-    schedule: { type: "string", default: "noam" },
+    schedule: { type: "string", default: "cosine" },
     steps: { type: "string", default: "0" },
     "rnn-steps": { type: "string", default: "0" },
-    "freq-warp": { type: "string", default: "0" },
-    masks: { type: "string", default: "2" },
+    "freq-warp": { type: "string", default: "0.1" },
+    masks: { type: "string", default: "0" },
     beam: { type: "string", default: "5" },
     whisper: { type: "string", default: "{}" },
     rnn: { type: "string", default: "{}" },
@@ -120,7 +122,7 @@ function modelConfigs(maxFrames: number, maxChars: number): Record<string, Model
       conv1Stride: 2, // 40 ms per encoder position: half the encoder cost of Whisper's 20 ms
       maxSourcePositions: frames / 4,
       maxTargetPositions: maxChars + 2,
-      dropout: 0.1,
+      dropout: 0,
       ...JSON.parse(flags.whisper),
     },
     "speech-gru": {
@@ -133,7 +135,7 @@ function modelConfigs(maxFrames: number, maxChars: number): Record<string, Model
       maxTargetLength: maxChars + 2,
       convLayers: 3,
       lengthBuckets: Math.min(4, encoderSteps(frames, 3)),
-      dropout: 0.1,
+      dropout: 0,
       ...JSON.parse(flags.rnn),
     },
   };
@@ -283,15 +285,17 @@ async function main(): Promise<void> {
   const configs = modelConfigs(maxFrames, maxChars);
   await mkdir(flags.out, { recursive: true });
   const scores: Score[] = [];
-  scores.push(
-    await trainAndScore(
-      "whisper",
-      configs.whisper!,
-      { minutes: Number(flags.minutes), steps: Number(flags.steps) },
-      { train, test },
-      tokenizer,
-    ),
-  );
+  if (!flags["skip-whisper"]) {
+    scores.push(
+      await trainAndScore(
+        "whisper",
+        configs.whisper!,
+        { minutes: Number(flags.minutes), steps: Number(flags.steps) },
+        { train, test },
+        tokenizer,
+      ),
+    );
+  }
   if (!flags["skip-rnn"]) {
     const rnn = configs["speech-gru"]!;
     scores.push(
