@@ -3,7 +3,8 @@
 // 2 cores; both are scored (CER, WER) on the test split, whose voices never occur in training.
 //
 //   npx tsx bench/speech.ts [--count 20000] [--seed 1] [--minutes 60] [--rnn-minutes 60] [--skip-rnn]
-//     [--skip-whisper] [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150] [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
+//     [--skip-whisper] [--noise 0] [--batch-frames 24000] [--lr 1e-3] [--warmup 150]
+//     [--whisper '{"dModel":256}'] [--rnn '{"hiddenDim":256}']
 //     [--schedule cosine|noam] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 0] [--beam 5]
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 //

@@ -63,6 +63,8 @@ function logSoftmaxRows(logits: Float32Array, rows: number, vocab: number): Floa
 export class Seq2SeqRunner {
   /** Whether the decoder step takes src_ids (text models mask source padding with it). */
   private readonly stepReadsSource: boolean;
+  /** Whether the encoder takes feature_lengths (speech models that ignore a batch's padding). */
+  private readonly encoderReadsLengths: boolean;
 
   private constructor(
     readonly model: Seq2SeqModel,
@@ -72,6 +74,7 @@ export class Seq2SeqRunner {
     private readonly cacheSlots: readonly CacheSlot[],
   ) {
     this.stepReadsSource = step_.inputNames.includes(IO.src);
+    this.encoderReadsLengths = encoder.inputNames.includes(IO.featureLengths);
   }
 
   static async create(
@@ -154,8 +157,7 @@ export class Seq2SeqRunner {
         `frame counts [${lengths.join(", ")}] do not fit features of ${rows} rows × ${frames} frames`,
       );
     const src: HostTensor = { dtype: "int64", dims: [rows!, 0], data: new BigInt64Array(0) };
-    if (!this.encoder.inputNames.includes(IO.featureLengths))
-      return { src, feeds: { [IO.features]: features } };
+    if (!this.encoderReadsLengths) return { src, feeds: { [IO.features]: features } };
     const counts = BigInt64Array.from(lengths ?? Array<number>(rows!).fill(frames!), BigInt);
     const featureLengths: HostTensor = { dtype: "int64", dims: [rows!], data: counts };
     return { src, feeds: { [IO.features]: features, [IO.featureLengths]: featureLengths } };

@@ -12,7 +12,7 @@ export const IO = {
   src: "src_ids",
   /** Speech models' source instead of src_ids: log-mel features [batch, nMels, frames] float32. */
   features: "input_features",
-  /** Their frames per row [batch] int64 (Whisper with maskPadding): padding past a row's end is ignored. */
+  /** Their frames per row [batch] int64 (models with readsFeatureLengths): padding past a row's end is ignored. */
   featureLengths: "feature_lengths",
   /** The encoder's key bias over its output [batch, 1, 1, positions], fed on to every decoder step. */
   memoryBias: "memory_bias",

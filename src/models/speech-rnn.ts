@@ -3,6 +3,7 @@
 // is squeezed into one context vector c, the bottleneck that attention (Whisper) removes.
 
 import type { Value } from "../graph/ir.ts";
+import { lengthMask } from "../nn/attention.ts";
 import { Conv1d } from "../nn/conv.ts";
 import { Embedding, Linear } from "../nn/layers.ts";
 import { Module, type Scope } from "../nn/module.ts";
@@ -153,9 +154,7 @@ export class SpeechContextRnn extends Module implements Seq2SeqModel {
     for (const conv of this.convs) {
       h = b.gelu(conv.forward(s, h)); // [batch, conv, ⌈·/2⌉]
       real = b.div(b.add(real, 1), 2); // ⌈n / 2⌉ real steps (int64 division truncates)
-      const steps = h.shape[2] as number;
-      const positions = b.ints(Array.from({ length: steps }, (_, i) => i)); // [steps]
-      valid = b.less(b.unsqueeze(positions, [0]), b.unsqueeze(real, [1])); // [batch, steps]
+      valid = lengthMask(s, h, real, 2); // [batch, steps]
       h = b.mul(h, b.unsqueeze(b.cast(valid, "float32"), [1])); // zero past each row's end, whatever the bucket
     }
     const x = b.transpose(h, [0, 2, 1]); // [batch, steps, conv]

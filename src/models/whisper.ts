@@ -3,7 +3,7 @@
 // learned positions and a tied output layer. Parameter names are those of Hugging Face Whisper checkpoints.
 
 import type { Value } from "../graph/ir.ts";
-import { causalBias, keyMaskBias, lengthMask } from "../nn/attention.ts";
+import { blockedKeyBias, causalBias, lengthMask } from "../nn/attention.ts";
 import { Conv1d } from "../nn/conv.ts";
 import { normal, sinusoids } from "../nn/init.ts";
 import { Embedding, Norm } from "../nn/layers.ts";
@@ -210,7 +210,7 @@ export class Whisper extends Module implements Seq2SeqModel {
    */
   memoryBias(s: Scope, lengths: Value, memory: Value): Value {
     const positions = this.convolvedLength(s, this.convolvedLength(s, lengths, this.config.conv1Stride), 2);
-    return keyMaskBias(s, lengthMask(s, memory, positions)); // [batch, 1, 1, positions]
+    return blockedKeyBias(s, s.b.not(lengthMask(s, memory, positions))); // [batch, 1, 1, positions]
   }
 
   /** Cross-attention keys/values of every decoder layer, each [batch, heads, positions, d_head]. */

@@ -117,18 +117,20 @@ export class MultiHeadAttention extends Module {
   }
 }
 
+/** Additive key bias from blocked [batch, tk] bool (true = hidden) -> [batch, 1, 1, tk], -1e9 where blocked. */
+export function blockedKeyBias(s: Scope, blocked: Value): Value {
+  const b = s.b;
+  return b.unsqueeze(b.mul(b.cast(blocked, "float32"), -1e9), [1, 2]); // [batch, 1, 1, tk]
+}
+
 /** Additive key-padding bias: ids [batch, tk] -> [batch, 1, 1, tk], 0 at tokens and -1e9 at padding. */
 export function paddingBias(s: Scope, ids: Value, padId: number): Value {
-  const b = s.b;
-  const isPad = b.cast(b.equal(ids, padId), "float32"); // [batch, tk]
-  return b.unsqueeze(b.mul(isPad, -1e9), [1, 2]); // [batch, 1, 1, tk]
+  return blockedKeyBias(s, s.b.equal(ids, padId));
 }
 
 /** Additive bias from a Hugging Face attention_mask [batch, tk] (int64, 1 = token) -> [batch, 1, 1, tk]. */
 export function maskBias(s: Scope, mask: Value): Value {
-  const b = s.b;
-  const isPad = b.cast(b.equal(mask, 0), "float32"); // [batch, tk]
-  return b.unsqueeze(b.mul(isPad, -1e9), [1, 2]); // [batch, 1, 1, tk]
+  return blockedKeyBias(s, s.b.equal(mask, 0));
 }
 
 /**
@@ -141,13 +143,6 @@ export function lengthMask(s: Scope, x: Value, lengths: Value, axis = 1): Value 
   const t = b.reshape(b.dimOf(x, axis), []); // []
   const positions = b.range(b.scalar(0, "int64"), t, b.scalar(1, "int64"), x.shape[axis]!); // [t]
   return b.less(b.unsqueeze(positions, [0]), b.unsqueeze(lengths, [1])); // [batch, t]
-}
-
-/** Additive key bias from a [batch, tk] bool mask (true = attend) -> [batch, 1, 1, tk], -1e9 where false. */
-export function keyMaskBias(s: Scope, mask: Value): Value {
-  const b = s.b;
-  const blocked = b.cast(b.not(mask), "float32"); // [batch, tk]
-  return b.unsqueeze(b.mul(blocked, -1e9), [1, 2]); // [batch, 1, 1, tk]
 }
 
 /**
