@@ -1,7 +1,8 @@
 // `npm run bench:g2p -- --minutes 60`: trains configs/transformer-g2p-cmudict.yaml on CMUdict (train.tsv) within a
 // time budget, then scores ALL of dev.tsv with greedy and beam-5 decoding as the G2P literature does: a word is
-// right when the output equals any of its pronunciations (WER), PER against the closest one. Writes
-// <out>/bench-results.json and prints Markdown rows for BENCHMARKS.md.
+// right when the output equals any of its pronunciations (WER), PER against the closest one. It also scores how
+// well the model fits its own training words (greedy, --train-words of train.tsv, evenly spaced), which tells
+// underfitting from a generalization gap. Writes <out>/bench-results.json and prints Markdown rows for BENCHMARKS.md.
 
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -25,19 +26,52 @@ const { values: flags } = parseArgs({
     config: { type: "string", default: "configs/transformer-g2p-cmudict.yaml" },
     "skip-train": { type: "boolean", default: false },
     "dev-limit": { type: "string", default: "0" },
+    "train-words": { type: "string", default: "2000" },
   },
 });
 const minutes = Number(flags.minutes);
 const out = resolve(flags.out!);
 const devPath = resolve("../shared/data/cmudict/dev.tsv");
+const trainPath = resolve("../shared/data/cmudict/train.tsv");
 /** Score only the first N dev words (0 = all 5,342): for smoke runs. */
 const devLimit = Number(flags["dev-limit"]);
+/** Training words scored for fit (0 = none): every (words / N)-th word of train.tsv, in file order. */
+const trainWordCount = Number(flags["train-words"]);
+
+interface Words {
+  words: string[];
+  /** Every pronunciation of each word. */
+  pronunciations: string[][];
+}
 
 /** Every dev word (in file order) with all its pronunciations. */
-async function devWords(): Promise<{ words: string[]; pronunciations: string[][] }> {
+async function devWords(): Promise<Words> {
   const refs = referencesBySource((await readTsv(devPath)).examples);
   const words = [...refs.keys()].slice(0, devLimit || undefined);
   return { words, pronunciations: words.map((w) => refs.get(w)!) };
+}
+
+/** `count` training words spread evenly over train.tsv, with all their pronunciations. */
+async function trainWords(count: number): Promise<Words> {
+  const refs = referencesBySource((await readTsv(trainPath)).examples);
+  const all = [...refs.keys()];
+  const stride = Math.max(1, Math.floor(all.length / count));
+  const words = all.filter((_, i) => i % stride === 0).slice(0, count);
+  return { words, pronunciations: words.map((w) => refs.get(w)!) };
+}
+
+/** Greedy WER / PER of the model on training words: how well it fits what it trained on. */
+async function fit(modelDir: string, count: number) {
+  const { words, pronunciations } = await trainWords(count);
+  const translator = await loadTranslator(modelDir);
+  const hyps = (await translator.translate(words, { beam: 1, nbest: 1, batchSize: 128 })).map((t) => t.text);
+  await translator.release();
+  const s = g2pScore(hyps, pronunciations);
+  return {
+    wer: Number(s.wordErrorRate.toFixed(2)),
+    per: Number(s.phonemeErrorRate.toFixed(2)),
+    words: s.words,
+  };
 }
 
 /** Greedy and beam-5 WER / PER of the model in `modelDir` on the dev words. */
@@ -86,6 +120,8 @@ function markdown(s: ReturnType<typeof trainingFigures> & Awaited<ReturnType<typ
 async function main(): Promise<void> {
   if (!Number.isFinite(minutes) || minutes <= 0)
     throw new Error(`--minutes must be > 0, got "${flags.minutes}"`);
+  if (!Number.isInteger(trainWordCount) || trainWordCount < 0)
+    throw new Error(`--train-words must be an integer >= 0, got "${flags["train-words"]}"`);
   if (!existsSync(devPath)) {
     console.log(`CMUdict not found at ${devPath}: skipped (see ../shared/data/README.md)`);
     return;
@@ -100,6 +136,7 @@ async function main(): Promise<void> {
   const model = chooseModel(out, result);
   console.log(`\nscoring ${model.dir} (${model.which}) on ${devPath}`);
   const scores = await score(model.dir);
+  const trainFit = trainWordCount > 0 ? await fit(model.dir, trainWordCount) : undefined;
   const summary = {
     config: flags.config,
     model: model.which,
@@ -107,10 +144,15 @@ async function main(): Promise<void> {
     ...trainingFigures(out, trainSeconds),
     peakRssMb: peakRssMb(),
     results: scores.rows,
+    ...(trainFit ? { trainFit } : {}),
   };
   await writeJsonAtomic(join(out, "bench-results.json"), summary);
   console.log(JSON.stringify(summary, null, 2));
   console.log(`\n${markdown({ ...summary, ...scores })}`);
+  if (trainFit)
+    console.log(
+      `\nfit: greedy WER ${trainFit.wer}% / PER ${trainFit.per}% on ${trainFit.words} words of ${trainPath}`,
+    );
   console.log(`\nwrote ${join(out, "bench-results.json")}`);
 }
 
