@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { readTsv, referencesBySource } from "../src/data/parallel.ts";
-import { loadTranslator } from "../src/decode/translate.ts";
+import { loadTranslator, type Translator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
 import { g2pScore } from "../src/metrics/g2p.ts";
@@ -60,13 +60,15 @@ async function trainWords(count: number): Promise<Words> {
   return { words, pronunciations: words.map((w) => refs.get(w)!) };
 }
 
+/** Decodes `words` with a beam of `beam` (1 = greedy) and scores the outputs against every pronunciation. */
+async function decodeAndScore(translator: Translator, { words, pronunciations }: Words, beam: number) {
+  const hyps = (await translator.translate(words, { beam, nbest: 1, batchSize: 128 })).map((t) => t.text);
+  return { hyps, score: g2pScore(hyps, pronunciations) };
+}
+
 /** Greedy WER / PER of the model on training words: how well it fits what it trained on. */
-async function fit(modelDir: string, count: number) {
-  const { words, pronunciations } = await trainWords(count);
-  const translator = await loadTranslator(modelDir);
-  const hyps = (await translator.translate(words, { beam: 1, nbest: 1, batchSize: 128 })).map((t) => t.text);
-  await translator.release();
-  const s = g2pScore(hyps, pronunciations);
+async function fit(translator: Translator, count: number) {
+  const { score: s } = await decodeAndScore(translator, await trainWords(count), 1);
   return {
     wer: Number(s.wordErrorRate.toFixed(2)),
     per: Number(s.phonemeErrorRate.toFixed(2)),
@@ -74,16 +76,15 @@ async function fit(modelDir: string, count: number) {
   };
 }
 
-/** Greedy and beam-5 WER / PER of the model in `modelDir` on the dev words. */
-async function score(modelDir: string) {
-  const { words, pronunciations } = await devWords();
-  const translator = await loadTranslator(modelDir);
+/** Greedy and beam-5 WER / PER of the model on the dev words. */
+async function score(translator: Translator) {
+  const dev = await devWords();
+  const { words, pronunciations } = dev;
   const rows: Record<string, number | string>[] = [];
   for (const beam of [1, 5]) {
     const start = performance.now();
-    const hyps = (await translator.translate(words, { beam, nbest: 1, batchSize: 128 })).map((t) => t.text);
+    const { hyps, score: s } = await decodeAndScore(translator, dev, beam);
     const seconds = (performance.now() - start) / 1000;
-    const s = g2pScore(hyps, pronunciations);
     rows.push({
       decoding: beam === 1 ? "greedy" : `beam ${beam}`,
       wer: Number(s.wordErrorRate.toFixed(2)),
@@ -100,9 +101,7 @@ async function score(modelDir: string) {
       errors,
     });
   }
-  const parameters = translator.loaded.model.parameterCount();
-  await translator.release();
-  return { rows, parameters, words: words.length };
+  return { rows, parameters: translator.loaded.model.parameterCount(), words: words.length };
 }
 
 function markdown(s: ReturnType<typeof trainingFigures> & Awaited<ReturnType<typeof score>>): string {
@@ -135,8 +134,10 @@ async function main(): Promise<void> {
   const trainSeconds = (performance.now() - trainStart) / 1000;
   const model = chooseModel(out, result);
   console.log(`\nscoring ${model.dir} (${model.which}) on ${devPath}`);
-  const scores = await score(model.dir);
-  const trainFit = trainWordCount > 0 ? await fit(model.dir, trainWordCount) : undefined;
+  const translator = await loadTranslator(model.dir);
+  const scores = await score(translator);
+  const trainFit = trainWordCount > 0 ? await fit(translator, trainWordCount) : undefined;
+  await translator.release();
   const summary = {
     config: flags.config,
     model: model.which,
