@@ -12,7 +12,7 @@ import { readTsv, referencesBySource } from "../src/data/parallel.ts";
 import { loadTranslator, type Translator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
-import { g2pScore } from "../src/metrics/g2p.ts";
+import { type G2pScore, g2pScore } from "../src/metrics/g2p.ts";
 import { resolveRunConfig } from "../src/train/train-config.ts";
 import { chooseModel, peakRssMb, splitOverrides, trainingFigures, trainOrResume } from "./run-helpers.ts";
 
@@ -44,20 +44,29 @@ interface Words {
   pronunciations: string[][];
 }
 
-/** Every dev word (in file order) with all its pronunciations. */
-async function devWords(): Promise<Words> {
-  const refs = referencesBySource((await readTsv(devPath)).examples);
-  const words = [...refs.keys()].slice(0, devLimit || undefined);
+/** The words `pick` keeps of a CMUdict TSV file's words (in file order), with all their pronunciations. */
+async function readWords(path: string, pick: (all: string[]) => string[]): Promise<Words> {
+  const refs = referencesBySource((await readTsv(path)).examples);
+  const words = pick([...refs.keys()]);
   return { words, pronunciations: words.map((w) => refs.get(w)!) };
 }
 
-/** `count` training words spread evenly over train.tsv, with all their pronunciations. */
-async function trainWords(count: number): Promise<Words> {
-  const refs = referencesBySource((await readTsv(trainPath)).examples);
-  const all = [...refs.keys()];
-  const stride = Math.max(1, Math.floor(all.length / count));
-  const words = all.filter((_, i) => i % stride === 0).slice(0, count);
-  return { words, pronunciations: words.map((w) => refs.get(w)!) };
+/** Every dev word (or the first --dev-limit). */
+function devWords(): Promise<Words> {
+  return readWords(devPath, (all) => all.slice(0, devLimit || undefined));
+}
+
+/** `count` training words spread evenly over train.tsv. */
+function trainWords(count: number): Promise<Words> {
+  return readWords(trainPath, (all) => {
+    const stride = Math.max(1, Math.floor(all.length / count));
+    return all.filter((_, i) => i % stride === 0).slice(0, count);
+  });
+}
+
+/** WER and PER in percent, to two decimals, as the results file and the tables give them. */
+function rates(s: G2pScore): { wer: number; per: number } {
+  return { wer: Number(s.wordErrorRate.toFixed(2)), per: Number(s.phonemeErrorRate.toFixed(2)) };
 }
 
 /** Decodes `words` with a beam of `beam` (1 = greedy) and scores the outputs against every pronunciation. */
@@ -69,11 +78,7 @@ async function decodeAndScore(translator: Translator, { words, pronunciations }:
 /** Greedy WER / PER of the model on training words: how well it fits what it trained on. */
 async function fit(translator: Translator, count: number) {
   const { score: s } = await decodeAndScore(translator, await trainWords(count), 1);
-  return {
-    wer: Number(s.wordErrorRate.toFixed(2)),
-    per: Number(s.phonemeErrorRate.toFixed(2)),
-    words: s.words,
-  };
+  return { ...rates(s), words: s.words };
 }
 
 /** Greedy and beam-5 WER / PER of the model on the dev words. */
@@ -87,8 +92,7 @@ async function score(translator: Translator) {
     const seconds = (performance.now() - start) / 1000;
     rows.push({
       decoding: beam === 1 ? "greedy" : `beam ${beam}`,
-      wer: Number(s.wordErrorRate.toFixed(2)),
-      per: Number(s.phonemeErrorRate.toFixed(2)),
+      ...rates(s),
       wrongWords: s.wrongWords,
       words: s.words,
       decodeSeconds: Number(seconds.toFixed(1)),
