@@ -1,5 +1,6 @@
-// `seq2seq translate`: decodes stdin or a file with a model folder (ours or a local Hugging Face one), one
-// output per input line in order (an empty line stays empty). Parsing and printing; src/decode/translate.ts decodes.
+// `seq2seq translate`: decodes stdin or a file with a model folder (ours or a local Hugging Face one; several
+// folders: their ensemble), one output per input line in order (an empty line stays empty). Parsing and printing;
+// src/decode/translate.ts decodes.
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
@@ -18,7 +19,8 @@ import { DEFAULT_RELATIVE_MAX_LENGTH } from "../decode/translate-options.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 
 interface TranslateFlags {
-  model: string;
+  /** One folder, or several (--model repeated): an ensemble. */
+  model: string[];
   input?: string;
   output?: string;
   beam?: string;
@@ -297,7 +299,9 @@ export function register(program: Command): void {
     )
     .requiredOption(
       "--model <dir>",
-      "model folder: ours, or a local Hugging Face folder (config.json, model.safetensors, tokenizer.json)",
+      "model folder: ours, or a local Hugging Face folder (config.json, model.safetensors, tokenizer.json); " +
+        "repeat it to decode an ensemble (the mean of the models' probabilities; same tokenizers)",
+      collect,
     )
     .option("--input <file>", "input text, one sentence per line (default: stdin; a prompt when a terminal)")
     .option("--output <file>", "write the outputs here (atomically) instead of stdout")

@@ -5,7 +5,6 @@ import type { LoadedModel } from "../models/folder.ts";
 import type { SpecialTokenIds } from "../tokenize/tokenizer.ts";
 import { beamSearch } from "./beam.ts";
 import { greedySearch } from "./greedy.ts";
-import type { DecoderState } from "./runner.ts";
 import { sampleSearch } from "./sampling.ts";
 import type { Hypothesis, SearchOptions, StepModel } from "./search.ts";
 import {
@@ -23,9 +22,9 @@ export interface SearchPlan {
    * The hypotheses of every sentence of `state`, best first. srcLengths: [sentences] source lengths in tokens
    * (special tokens included); sentenceIds: [sentences] each one's index in the texts given to translate().
    */
-  search(
-    model: StepModel<DecoderState>,
-    state: DecoderState,
+  search<S>(
+    model: StepModel<S>,
+    state: S,
     srcLengths: readonly number[],
     sentenceIds: readonly number[],
   ): Promise<Hypothesis[][]>;
@@ -58,9 +57,9 @@ function neverGenerated(specials: Readonly<SpecialTokenIds>, forcedFirstToken: n
 }
 
 /** Greedy, beam search or sampling, as the resolved options say. */
-async function runSearch(
-  model: StepModel<DecoderState>,
-  state: DecoderState,
+async function runSearch<S>(
+  model: StepModel<S>,
+  state: S,
   search: SearchOptions,
   o: ResolvedTranslateOptions,
   sentenceIds: readonly number[],

@@ -15,9 +15,10 @@ import { hfTasks, loadHfFolder, toLoadedModel, withHfTasks } from "../models/hf-
 import type { SessionOptions } from "../runtime/ort.ts";
 import { byteLevelToText } from "../tokenize/byte-level.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
+import { EnsembleRunner } from "./ensemble.ts";
 import { hfScheme } from "./hf-scheme.ts";
 import { Seq2SeqRunner } from "./runner.ts";
-import type { Hypothesis } from "./search.ts";
+import type { Hypothesis, StepModel } from "./search.ts";
 import { type TranslateOptions, TranslateOptionsError } from "./translate-options.ts";
 import { maxPositionsOf, ownScheme, type SearchPlan, type TranslationScheme } from "./translate-scheme.ts";
 
@@ -84,6 +85,15 @@ interface Item {
   pieces?: string[];
 }
 
+/**
+ * What a Translator decodes with: one model's Seq2SeqRunner, or an EnsembleRunner of several. The state's
+ * type is the runner's own business; the Translator only passes it from encode to the search.
+ */
+export interface TextRunner extends StepModel<unknown> {
+  encode(sources: readonly (readonly number[])[]): Promise<unknown>;
+  release(): Promise<void>;
+}
+
 function isByteLevel(tokenizer: Tokenizer): boolean {
   return JSON.stringify(tokenizer.toJSON().decoder ?? {}).includes('"ByteLevel"');
 }
@@ -91,6 +101,8 @@ function isByteLevel(tokenizer: Tokenizer): boolean {
 /**
  * A loaded model ready to translate; release() frees its ONNX Runtime sessions. What differs between this
  * project's folders and Hugging Face folders (source special tokens, the search) is its TranslationScheme.
+ * An ensemble's Translator has the first member's `loaded` (tokenizers, text task and config, which every
+ * member shares) and decodes with all of them.
  */
 export class Translator {
   private readonly byteLevelTarget: boolean;
@@ -101,7 +113,7 @@ export class Translator {
 
   constructor(
     readonly loaded: LoadedModel,
-    private readonly runner: Seq2SeqRunner,
+    private readonly runner: TextRunner,
     scheme?: TranslationScheme,
   ) {
     this.byteLevelTarget = isByteLevel(loaded.tokenizers.target);
@@ -268,21 +280,68 @@ export class Translator {
   }
 }
 
+/** A model folder loaded with the scheme it translates by (before any inference session is opened). */
+interface LoadedFolder {
+  loaded: LoadedModel;
+  scheme?: TranslationScheme;
+  /** A Hugging Face folder's model_type. */
+  hfFamily?: string;
+}
+
+async function loadFolder(modelDir: string): Promise<LoadedFolder> {
+  if (isHfFolder(modelDir)) {
+    const hf = await loadHfFolder(modelDir);
+    const textTask = withHfTasks(await readTextTaskFile(modelDir), hfTasks(hf.hfConfig));
+    const loaded = { ...toLoadedModel(hf), textTask };
+    const scheme = hfScheme(hf, loaded.tokenizers.target);
+    return { loaded, scheme, hfFamily: scheme.hfFamily };
+  }
+  return { loaded: await loadModelFolder(modelDir) };
+}
+
+/**
+ * Why `other` cannot join an ensemble led by `first`, or undefined when it can: the members must read the
+ * same sources the same way, write the same target vocabulary and allow outputs of the same length (the
+ * first folder's scheme caps them).
+ */
+function ensembleMismatch(first: LoadedFolder, other: LoadedFolder): string | undefined {
+  const json = (x: unknown) => JSON.stringify(x ?? null);
+  if (first.hfFamily !== other.hfFamily)
+    return `it is ${other.hfFamily ? `a Hugging Face ${other.hfFamily} folder` : "this project's folder"}, the first is ${first.hfFamily ? `a Hugging Face ${first.hfFamily} folder` : "this project's folder"}`;
+  for (const side of ["source", "target"] as const)
+    if (json(first.loaded.tokenizers[side].toJSON()) !== json(other.loaded.tokenizers[side].toJSON()))
+      return `its ${side} tokenizer differs from the first folder's`;
+  if (json(first.loaded.textTask) !== json(other.loaded.textTask))
+    return "its text task (text-task.json: prefix, template, truncation) differs from the first folder's";
+  const [a, b] = [maxPositionsOf(first.loaded.config), maxPositionsOf(other.loaded.config)];
+  if (a !== b) return `it has ${b ?? "no"} maxPositions, the first folder ${a ?? "none"}`;
+  return undefined;
+}
+
 /**
  * Loads a model folder and opens its inference sessions: this project's folder (src/models/folder.ts), or a
  * local Hugging Face folder (config.json with a `model_type`, safetensors weights, tokenizer.json), which
  * translates with its family's conventions and generation config (src/decode/hf-scheme.ts); its named
  * tasks are text-task.json's and config.json's task_specific_params prefixes. Nothing is downloaded.
+ * Several folders make an ensemble (src/decode/ensemble.ts): they must share their tokenizers and text task
+ * (and, Hugging Face folders, their family), and the first one's scheme and defaults apply.
  */
-export async function loadTranslator(modelDir: string, options: SessionOptions = {}): Promise<Translator> {
-  if (isHfFolder(modelDir)) {
-    const hf = await loadHfFolder(modelDir);
-    const textTask = withHfTasks(await readTextTaskFile(modelDir), hfTasks(hf.hfConfig));
-    const loaded = { ...toLoadedModel(hf), textTask };
-    const runner = await Seq2SeqRunner.create(loaded.model, loaded.weights, options);
-    return new Translator(loaded, runner, hfScheme(hf, loaded.tokenizers.target));
+export async function loadTranslator(
+  modelDirs: string | readonly string[],
+  options: SessionOptions = {},
+): Promise<Translator> {
+  const dirs = typeof modelDirs === "string" ? [modelDirs] : modelDirs;
+  if (dirs.length === 0) throw new Error("loadTranslator: no model folder given");
+  const folders: LoadedFolder[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const folder = await loadFolder(dir);
+    const mismatch = i === 0 ? undefined : ensembleMismatch(folders[0]!, folder);
+    if (mismatch) throw new Error(`ensemble member ${i + 1} (${dir}) cannot join the ensemble: ${mismatch}`);
+    folders.push(folder);
   }
-  const loaded = await loadModelFolder(modelDir);
-  const runner = await Seq2SeqRunner.create(loaded.model, loaded.weights, options);
-  return new Translator(loaded, runner);
+  const runners: Seq2SeqRunner[] = [];
+  for (const { loaded } of folders)
+    runners.push(await Seq2SeqRunner.create(loaded.model, loaded.weights, options));
+  const runner = runners.length === 1 ? runners[0]! : new EnsembleRunner(runners);
+  return new Translator(folders[0]!.loaded, runner, folders[0]!.scheme);
 }

@@ -125,6 +125,28 @@ test("sampling flags reach the library: the output equals translate() with the s
   }
 });
 
+test("--model repeated decodes the folders' ensemble, as loadTranslator does; a misfit member is named", async () => {
+  const second = path.join(dir, "model-2");
+  await saveTinyModelFolder(second, {}, 8);
+  const both = run(["--model", second, "--beam", "3", "--max-length", "6"], INPUT);
+  assert.equal(both.status, 0, both.stderr);
+  const translator = await loadTranslator([model, second]);
+  try {
+    const expected = await translator.translate(INPUT.split("\n").slice(0, -1), { beam: 3, maxLength: 6 });
+    assert.equal(both.stdout, expected.map((t) => `${t.text}\n`).join(""));
+  } finally {
+    await translator.release();
+  }
+  const shorter = path.join(dir, "model-short");
+  await saveTinyModelFolder(shorter, { maxPositions: 16 }, 9);
+  const misfit = run(["--model", shorter], INPUT);
+  assert.equal(misfit.status, 1);
+  assert.match(
+    misfit.stderr,
+    /ensemble member 2 \(.*model-short\) cannot join the ensemble: it has 16 maxPositions/,
+  );
+});
+
 test("--attention-plot writes the first input's heat map (SVG, or PNG by extension)", () => {
   const svg = path.join(dir, "attention.svg");
   const png = path.join(dir, "attention.png");

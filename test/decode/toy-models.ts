@@ -79,16 +79,20 @@ export async function tinyRunner(seed = 5): Promise<Seq2SeqRunner> {
   return Seq2SeqRunner.create(model, weights);
 }
 
-/** Saves a tiny random-weight Transformer with character tokenizers (letters a-h and space) in `dir`. */
+/**
+ * Saves a tiny random-weight Transformer with character tokenizers (letters a-h and space) in `dir`; folders
+ * of different `seed`s share the tokenizers (ensemble members).
+ */
 export async function saveTinyModelFolder(
   dir: string,
   overrides: Partial<TransformerConfig> = {},
+  seed = 7,
 ): Promise<void> {
   const source = trainCharTokenizer(["abcdefgh "]);
   const target = trainCharTokenizer(["abcdefgh "]);
   const { model, weights } = tinyTransformer(
     { shareEmbeddings: false, srcVocabSize: source.vocabSize, tgtVocabSize: target.vocabSize, ...overrides },
-    7,
+    seed,
   );
   await saveModelFolder(dir, {
     config: { architecture: "transformer", ...model.config } as ModelConfig,
