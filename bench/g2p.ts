@@ -3,8 +3,11 @@
 // right when the output equals any of its pronunciations (WER), PER against the closest one. It also scores how
 // well the model fits its own training words (greedy, --train-words of train.tsv, evenly spaced), which tells
 // underfitting from a generalization gap. Writes <out>/bench-results.json and prints Markdown rows for BENCHMARKS.md.
+// `--members N` trains N models side by side within the same budget instead (child processes, one ONNX Runtime
+// thread and seed i each, into <out>/member-i) and scores each member and their ensemble (src/decode/ensemble.ts).
 
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -27,6 +30,8 @@ const { values: flags } = parseArgs({
     "skip-train": { type: "boolean", default: false },
     "dev-limit": { type: "string", default: "0" },
     "train-words": { type: "string", default: "2000" },
+    members: { type: "string", default: "1" },
+    "train-only": { type: "boolean", default: false },
   },
 });
 const minutes = Number(flags.minutes);
@@ -37,6 +42,8 @@ const trainPath = resolve("../shared/data/cmudict/train.tsv");
 const devLimit = Number(flags["dev-limit"]);
 /** Training words scored for fit (0 = none): every (words / N)-th word of train.tsv, in file order. */
 const trainWordCount = Number(flags["train-words"]);
+/** Models trained side by side and decoded as an ensemble (1: one model on every thread). */
+const memberCount = Number(flags.members);
 
 interface Words {
   words: string[];
@@ -82,7 +89,7 @@ async function fit(translator: Translator, count: number) {
 }
 
 /** Greedy and beam-5 WER / PER of the model on the dev words. */
-async function score(translator: Translator) {
+async function score(translator: Translator, prefix = "dev") {
   const dev = await devWords();
   const { words, pronunciations } = dev;
   const rows: Record<string, number | string>[] = [];
@@ -100,15 +107,17 @@ async function score(translator: Translator) {
     const errors = words.flatMap((word, i) =>
       pronunciations[i]!.includes(hyps[i]!) ? [] : [{ word, output: hyps[i], references: pronunciations[i] }],
     );
-    await writeJsonAtomic(join(out, `dev.${beam === 1 ? "greedy" : `beam${beam}`}.json`), {
+    await writeJsonAtomic(join(out, `${prefix}.${beam === 1 ? "greedy" : `beam${beam}`}.json`), {
       hypotheses: hyps,
       errors,
     });
   }
-  return { rows, parameters: translator.loaded.model.parameterCount(), words: words.length };
+  return { rows, words: words.length };
 }
 
-function markdown(s: ReturnType<typeof trainingFigures> & Awaited<ReturnType<typeof score>>): string {
+type Scores = Awaited<ReturnType<typeof score>>;
+
+function markdown(s: ReturnType<typeof trainingFigures> & Scores & { parameters: number }): string {
   return [
     "| decoding | dev WER | dev PER | parameters | steps (epochs started) | training | tokens/s | decode time |",
     "|---|---|---|---|---|---|---|---|",
@@ -120,32 +129,132 @@ function markdown(s: ReturnType<typeof trainingFigures> & Awaited<ReturnType<typ
   ].join("\n");
 }
 
+/** The run config of one model: the bench's config file, its time budget and the overrides. */
+function runConfig(extra: readonly string[] = []) {
+  return resolveRunConfig(
+    [loadConfigFile(flags.config!)],
+    ["--train.maxSeconds", String(minutes * 60), ...overrides, ...extra],
+  );
+}
+
+/** Trains `count` members side by side: this script again per member (--train-only), one thread, seed i. */
+async function trainMembers(count: number): Promise<string[]> {
+  const dirs = Array.from({ length: count }, (_, i) => join(out, `member-${i + 1}`));
+  mkdirSync(out, { recursive: true });
+  const exits = dirs.map((dir, i) => {
+    const log = join(out, `member-${i + 1}.log`);
+    const args = [
+      ...process.execArgv,
+      process.argv[1]!,
+      ...["--minutes", String(minutes), "--out", dir, "--config", flags.config!, "--train-only"],
+      ...["--", ...overrides, "--train.threads", "1", "--train.seed", String(i + 1)],
+    ];
+    console.log(`member ${i + 1}: training into ${dir} (output in ${log})`);
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const file = createWriteStream(log);
+    child.stdout.pipe(file);
+    child.stderr.pipe(file);
+    return new Promise<number | null>((done) => child.on("close", done));
+  });
+  const codes = await Promise.all(exits);
+  codes.forEach((code, i) => {
+    if (code !== 0)
+      throw new Error(`member ${i + 1} failed (exit ${code}): see ${join(out, `member-${i + 1}.log`)}`);
+  });
+  return dirs;
+}
+
+/** N members trained side by side, each scored alone, then their ensemble. */
+async function ensembleMain(): Promise<void> {
+  const memberDirs = flags["skip-train"]
+    ? Array.from({ length: memberCount }, (_, i) => join(out, `member-${i + 1}`))
+    : await trainMembers(memberCount);
+  const members = [];
+  for (const [i, dir] of memberDirs.entries()) {
+    const model = chooseModel(dir, undefined);
+    const translator = await loadTranslator(model.dir);
+    console.log(`\nscoring member ${i + 1}: ${model.dir} (${model.which})`);
+    const parameters = translator.loaded.model.parameterCount();
+    const scores = await score(translator, `member-${i + 1}.dev`);
+    await translator.release();
+    const recorded = JSON.parse(readFileSync(join(dir, "bench-results.json"), "utf8")) as {
+      peakRssMb: number;
+    };
+    members.push({
+      dir: model.dir,
+      model: model.which,
+      parameters,
+      ...trainingFigures(dir, 0),
+      peakRssMb: recorded.peakRssMb,
+      results: scores.rows,
+    });
+  }
+  console.log(`\nscoring the ensemble of ${members.length} on ${devPath}`);
+  const translator = await loadTranslator(members.map((m) => m.dir));
+  const scores = await score(translator);
+  const trainFit = trainWordCount > 0 ? await fit(translator, trainWordCount) : undefined;
+  await translator.release();
+  const summary = {
+    config: flags.config,
+    members,
+    parameters: members.reduce((n, m) => n + m.parameters, 0),
+    results: scores.rows,
+    ...(trainFit ? { trainFit } : {}),
+  };
+  await writeJsonAtomic(join(out, "bench-results.json"), summary);
+  console.log(JSON.stringify(summary, null, 2));
+  console.log("\n| model | decoding | dev WER | dev PER | steps | tokens/s | peak RSS | decode time |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const [i, m] of members.entries())
+    for (const r of m.results)
+      console.log(
+        `| member ${i + 1} (${m.model}) | ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | ${m.steps} | ${m.tokensPerSecond} | ${m.peakRssMb} MB | ${r["decodeSeconds"]} s |`,
+      );
+  for (const r of scores.rows)
+    console.log(
+      `| ensemble of ${members.length} | ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | | | | ${r["decodeSeconds"]} s |`,
+    );
+  if (trainFit)
+    console.log(
+      `\nfit: greedy WER ${trainFit.wer}% / PER ${trainFit.per}% on ${trainFit.words} words of ${trainPath}`,
+    );
+  console.log(`\nwrote ${join(out, "bench-results.json")}`);
+}
+
 async function main(): Promise<void> {
   if (!Number.isFinite(minutes) || minutes <= 0)
     throw new Error(`--minutes must be > 0, got "${flags.minutes}"`);
   if (!Number.isInteger(trainWordCount) || trainWordCount < 0)
     throw new Error(`--train-words must be an integer >= 0, got "${flags["train-words"]}"`);
+  if (!Number.isInteger(memberCount) || memberCount < 1)
+    throw new Error(`--members must be an integer >= 1, got "${flags.members}"`);
   if (!existsSync(devPath)) {
     console.log(`CMUdict not found at ${devPath}: skipped (see ../shared/data/README.md)`);
     return;
   }
-  const config = resolveRunConfig(
-    [loadConfigFile(flags.config!)],
-    ["--train.maxSeconds", String(minutes * 60), ...overrides],
-  );
+  runConfig(); // a bad override is an error before any member starts
+  if (memberCount > 1) return ensembleMain();
+  const config = runConfig();
   const trainStart = performance.now();
   const result = await trainOrResume(config, out, flags["skip-train"]!);
   const trainSeconds = (performance.now() - trainStart) / 1000;
+  if (flags["train-only"]) {
+    const summary = { config: flags.config, ...trainingFigures(out, trainSeconds), peakRssMb: peakRssMb() };
+    await writeJsonAtomic(join(out, "bench-results.json"), summary);
+    console.log(JSON.stringify(summary, null, 2));
+    return;
+  }
   const model = chooseModel(out, result);
   console.log(`\nscoring ${model.dir} (${model.which}) on ${devPath}`);
   const translator = await loadTranslator(model.dir);
+  const parameters = translator.loaded.model.parameterCount();
   const scores = await score(translator);
   const trainFit = trainWordCount > 0 ? await fit(translator, trainWordCount) : undefined;
   await translator.release();
   const summary = {
     config: flags.config,
     model: model.which,
-    parameters: scores.parameters,
+    parameters,
     ...trainingFigures(out, trainSeconds),
     peakRssMb: peakRssMb(),
     results: scores.rows,
