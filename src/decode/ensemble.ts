@@ -3,7 +3,6 @@
 // Marian's ensembles), so greedy, beam search and sampling run on it unchanged.
 
 import type { HostTensor } from "../graph/tensor.ts";
-import type { Seq2SeqModel } from "../models/seq2seq.ts";
 import type { DecoderState, Seq2SeqRunner } from "./runner.ts";
 import type { StepModel, StepResult } from "./search.ts";
 
@@ -58,14 +57,6 @@ export class EnsembleRunner implements StepModel<EnsembleState> {
       if (m.inputKind !== first.inputKind)
         throw new Error(`ensemble member ${i + 1} reads ${m.inputKind}, member 1 reads ${first.inputKind}`);
     });
-  }
-
-  /**
-   * The first member's model, for what callers read of it (the architecture, shared positions). Each member's
-   * encode still checks its own source limit.
-   */
-  get model(): Seq2SeqModel {
-    return this.members[0]!.model;
   }
 
   async encode(

@@ -283,9 +283,8 @@ export class Translator {
 /** A model folder loaded with the scheme it translates by (before any inference session is opened). */
 interface LoadedFolder {
   loaded: LoadedModel;
+  /** A Hugging Face folder's scheme (this project's folders translate by ownScheme). */
   scheme?: TranslationScheme;
-  /** A Hugging Face folder's model_type. */
-  hfFamily?: string;
 }
 
 async function loadFolder(modelDir: string): Promise<LoadedFolder> {
@@ -293,8 +292,7 @@ async function loadFolder(modelDir: string): Promise<LoadedFolder> {
     const hf = await loadHfFolder(modelDir);
     const textTask = withHfTasks(await readTextTaskFile(modelDir), hfTasks(hf.hfConfig));
     const loaded = { ...toLoadedModel(hf), textTask };
-    const scheme = hfScheme(hf, loaded.tokenizers.target);
-    return { loaded, scheme, hfFamily: scheme.hfFamily };
+    return { loaded, scheme: hfScheme(hf, loaded.tokenizers.target) };
   }
   return { loaded: await loadModelFolder(modelDir) };
 }
@@ -306,8 +304,11 @@ async function loadFolder(modelDir: string): Promise<LoadedFolder> {
  */
 function ensembleMismatch(first: LoadedFolder, other: LoadedFolder): string | undefined {
   const json = (x: unknown) => JSON.stringify(x ?? null);
-  if (first.hfFamily !== other.hfFamily)
-    return `it is ${other.hfFamily ? `a Hugging Face ${other.hfFamily} folder` : "this project's folder"}, the first is ${first.hfFamily ? `a Hugging Face ${first.hfFamily} folder` : "this project's folder"}`;
+  const kind = (f: LoadedFolder) => {
+    const family = f.scheme?.hfFamily;
+    return family ? `a Hugging Face ${family} folder` : "this project's folder";
+  };
+  if (kind(first) !== kind(other)) return `it is ${kind(other)}, the first is ${kind(first)}`;
   for (const side of ["source", "target"] as const)
     if (json(first.loaded.tokenizers[side].toJSON()) !== json(other.loaded.tokenizers[side].toJSON()))
       return `its ${side} tokenizer differs from the first folder's`;
