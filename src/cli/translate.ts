@@ -300,7 +300,7 @@ export function register(program: Command): void {
     .requiredOption(
       "--model <dir>",
       "model folder: ours, or a local Hugging Face folder (config.json, model.safetensors, tokenizer.json); " +
-        "repeat it to decode an ensemble (the mean of the models' probabilities; same tokenizers)",
+        "repeat it to decode an ensemble (the mean of the models' probabilities; same tokenizers, text task, maxPositions)",
       collect,
     )
     .option("--input <file>", "input text, one sentence per line (default: stdin; a prompt when a terminal)")
