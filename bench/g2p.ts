@@ -5,6 +5,8 @@
 // underfitting from a generalization gap. Writes <out>/bench-results.json and prints Markdown rows for BENCHMARKS.md.
 // `--members N` trains N models side by side within the same budget instead (child processes, one ONNX Runtime
 // thread and seed i each, into <out>/member-i) and scores each member and their ensemble (src/decode/ensemble.ts).
+// `--right-to-left K` makes the last K members right-to-left models (data.reverseTarget); the ensemble then
+// reranks the candidates of both directions (src/decode/bidirectional.ts).
 
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -31,6 +33,7 @@ const { values: flags } = parseArgs({
     "dev-limit": { type: "string", default: "0" },
     "train-words": { type: "string", default: "2000" },
     members: { type: "string", default: "1" },
+    "right-to-left": { type: "string", default: "0" },
     "train-only": { type: "boolean", default: false },
   },
 });
@@ -44,6 +47,10 @@ const devLimit = Number(flags["dev-limit"]);
 const trainWordCount = Number(flags["train-words"]);
 /** Models trained side by side and decoded as an ensemble (1: one model on every thread). */
 const memberCount = Number(flags.members);
+/** How many of the members (the last ones) write right to left (data.reverseTarget): they rerank with the others. */
+const rightToLeftCount = Number(flags["right-to-left"]);
+/** Whether member i (0-based) writes right to left. */
+const isRightToLeft = (i: number): boolean => i >= memberCount - rightToLeftCount;
 
 interface Words {
   words: string[];
@@ -148,8 +155,10 @@ async function trainMembers(count: number): Promise<string[]> {
       process.argv[1]!,
       ...["--minutes", String(minutes), "--out", dir, "--config", flags.config!, "--train-only"],
       ...["--", ...overrides, "--train.threads", "1", "--train.seed", String(i + 1)],
+      ...(isRightToLeft(i) ? ["--data.reverseTarget", "true"] : []),
     ];
-    console.log(`member ${i + 1}: training into ${dir} (output in ${log})`);
+    const direction = isRightToLeft(i) ? ", right to left" : "";
+    console.log(`member ${i + 1}${direction}: training into ${dir} (output in ${log})`);
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     const file = createWriteStream(log);
     child.stdout.pipe(file);
@@ -183,6 +192,7 @@ async function ensembleMain(): Promise<void> {
     members.push({
       dir: model.dir,
       model: model.which,
+      direction: isRightToLeft(i) ? "right to left" : "left to right",
       parameters,
       ...trainingFigures(dir, 0),
       peakRssMb: recorded.peakRssMb,
@@ -208,7 +218,7 @@ async function ensembleMain(): Promise<void> {
   for (const [i, m] of members.entries())
     for (const r of m.results)
       console.log(
-        `| member ${i + 1} (${m.model}) | ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | ${m.steps} | ${m.tokensPerSecond} | ${m.peakRssMb} MB | ${r["decodeSeconds"]} s |`,
+        `| member ${i + 1} (${m.direction}, ${m.model}) | ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | ${m.steps} | ${m.tokensPerSecond} | ${m.peakRssMb} MB | ${r["decodeSeconds"]} s |`,
       );
   for (const r of scores.rows)
     console.log(
@@ -228,6 +238,10 @@ async function main(): Promise<void> {
     throw new Error(`--train-words must be an integer >= 0, got "${flags["train-words"]}"`);
   if (!Number.isInteger(memberCount) || memberCount < 1)
     throw new Error(`--members must be an integer >= 1, got "${flags.members}"`);
+  if (!Number.isInteger(rightToLeftCount) || rightToLeftCount < 0 || rightToLeftCount >= memberCount)
+    throw new Error(
+      `--right-to-left must be an integer from 0 to --members - 1 (${memberCount - 1}), got "${flags["right-to-left"]}"`,
+    );
   if (!existsSync(devPath)) {
     console.log(`CMUdict not found at ${devPath}: skipped (see ../shared/data/README.md)`);
     return;

@@ -29,7 +29,8 @@ const HELP = `
 Config sections (every key has a default; see configs/*.yaml for commented examples):
   model      architecture ("transformer", ...) and its options (dModel, heads, layers, dropout, ...)
   data       task (built-in: copy, reverse, sort, addition, dates, g2p) or src/tgt or tsv files;
-             validSrc/validTgt or validTsv; filter.dropEmpty, filter.maxLength; limit;
+             validSrc/validTgt or validTsv; filter.dropEmpty, filter.maxLength; limit; reverseTarget
+             (a right-to-left model, which reranks with left-to-right ones in translate);
              speech.train/speech.valid manifests for speech models (whisper, speech-gru)
   tokenizer  kind (char, word, bpe, unigram), vocabSize, joint, lowercase, ...
   train      seed, maxSteps, maxEpochs, maxTokens, accumulate, lr, schedule (constant, noam, cosine,

@@ -300,7 +300,8 @@ export function register(program: Command): void {
     .requiredOption(
       "--model <dir>",
       "model folder: ours, or a local Hugging Face folder (config.json, model.safetensors, tokenizer.json); " +
-        "repeat it to decode an ensemble (the mean of the models' probabilities; same tokenizers, text task, maxPositions)",
+        "repeat it to decode an ensemble (the mean of the models' probabilities; same tokenizers, text task, maxPositions); " +
+        "right-to-left models (data.reverseTarget) among left-to-right ones rerank both directions' candidates",
       collect,
     )
     .option("--input <file>", "input text, one sentence per line (default: stdin; a prompt when a terminal)")

@@ -36,11 +36,22 @@ export interface StoredTask {
 export interface StoredTextTask extends TextTask {
   format: 1;
   tasks: StoredTask[];
+  /**
+   * true: the model writes its targets right to left (trained with data.reverseTarget); decoding reads its
+   * outputs back (src/tokenize/reversed-target.ts). Absent in left-to-right folders.
+   */
+  reverseTarget?: boolean;
 }
 
 /** Whether `task` changes nothing (then a model folder needs no text-task.json). */
 export function isPlainTextTask(task: StoredTextTask): boolean {
-  return task.prefix === "" && task.template === "" && task.truncate === "none" && task.tasks.length === 0;
+  return (
+    task.prefix === "" &&
+    task.template === "" &&
+    task.truncate === "none" &&
+    task.tasks.length === 0 &&
+    task.reverseTarget !== true
+  );
 }
 
 export const NO_TEXT_TASK: TextTask = { prefix: "", template: "", maxSourceTokens: 0, truncate: "none" };
@@ -217,5 +228,7 @@ export function parseStoredTextTask(raw: unknown, origin: string): StoredTextTas
     ["name", "prefix", "template"].every((k) => isString((t as Record<string, unknown>)[k]));
   if (!Array.isArray(tasks) || !tasks.every(task)) fail(`"tasks" must be a list of {name, prefix, template}`);
   for (const t of [r, ...(tasks as StoredTask[])]) templateFields(t["template"] as string);
+  if (r["reverseTarget"] !== undefined && typeof r["reverseTarget"] !== "boolean")
+    fail(`"reverseTarget" must be true or false, got ${JSON.stringify(r["reverseTarget"])}`);
   return raw as StoredTextTask;
 }

@@ -12,6 +12,7 @@ import type { HfModel } from "../models/hf-import.ts";
 import { sourceWrapping } from "../models/hf-source.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { generate, overridesFromTranslateOptions } from "./hf-generate.ts";
+import { lengthPenalty } from "./length-penalty.ts";
 import { resolveTranslateOptions, type TranslateOptions } from "./translate-options.ts";
 import type { TranslationScheme } from "./translate-scheme.ts";
 
@@ -75,6 +76,10 @@ export function hfScheme(hf: HfModel, tokenizer: Tokenizer): TranslationScheme {
       const g = generationFor(hf, options);
       return {
         batchSize: options.batchSize ?? 32,
+        rank: (logProb, length) =>
+          g.numBeams === 1
+            ? logProb
+            : logProb / lengthPenalty(length, { form: "power", alpha: g.lengthPenalty }),
         search: async (model, state, srcLengths) => (await generate(model, state, srcLengths, g)).hypotheses,
       };
     },

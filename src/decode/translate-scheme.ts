@@ -5,6 +5,7 @@ import type { LoadedModel } from "../models/folder.ts";
 import type { SpecialTokenIds } from "../tokenize/tokenizer.ts";
 import { beamSearch } from "./beam.ts";
 import { greedySearch } from "./greedy.ts";
+import { lengthPenalty } from "./length-penalty.ts";
 import { sampleSearch } from "./sampling.ts";
 import type { Hypothesis, SearchOptions, StepModel } from "./search.ts";
 import {
@@ -28,6 +29,8 @@ export interface SearchPlan {
     srcLengths: readonly number[],
     sentenceIds: readonly number[],
   ): Promise<Hypothesis[][]>;
+  /** The score this search ranks a finished output by: its logProb, over the length penalty in beam search. */
+  rank(logProb: number, length: number): number;
 }
 
 /** How a kind of model folder translates; the Translator does the rest (tokenize, batch, encode, detokenize). */
@@ -105,6 +108,8 @@ export function ownScheme(loaded: LoadedModel): TranslationScheme {
       ];
       return {
         batchSize: o.batchSize,
+        rank: (logProb, length) =>
+          o.beam === 1 || o.sample ? logProb : logProb / lengthPenalty(length, o.lengthPenalty),
         search: (model, state, srcLengths, sentenceIds) =>
           runSearch(
             model,

@@ -3,9 +3,11 @@
 
 import {
   applyTextTask,
+  isPlainTextTask,
   NO_TEXT_TASK,
   prefixTokenCount,
   type StoredTask,
+  type StoredTextTask,
   type TextTask,
   truncateTokens,
 } from "../data/text-task.ts";
@@ -15,10 +17,16 @@ import { hfTasks, loadHfFolder, toLoadedModel, withHfTasks } from "../models/hf-
 import type { SessionOptions } from "../runtime/ort.ts";
 import { byteLevelToText } from "../tokenize/byte-level.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
+import {
+  BidirectionalDecoder,
+  SearchDecoder,
+  type SentenceDecoder,
+  type TextRunner,
+} from "./bidirectional.ts";
 import { EnsembleRunner } from "./ensemble.ts";
 import { hfScheme } from "./hf-scheme.ts";
 import { Seq2SeqRunner } from "./runner.ts";
-import type { Hypothesis, StepModel } from "./search.ts";
+import type { Hypothesis } from "./search.ts";
 import { type TranslateOptions, TranslateOptionsError } from "./translate-options.ts";
 import { maxPositionsOf, ownScheme, type SearchPlan, type TranslationScheme } from "./translate-scheme.ts";
 
@@ -85,15 +93,6 @@ interface Item {
   pieces?: string[];
 }
 
-/**
- * What a Translator decodes with: one model's Seq2SeqRunner, or an EnsembleRunner of several. The state's
- * type is the runner's own business; the Translator only passes it from encode to the search.
- */
-export interface TextRunner extends StepModel<unknown> {
-  encode(sources: readonly (readonly number[])[]): Promise<unknown>;
-  release(): Promise<void>;
-}
-
 function isByteLevel(tokenizer: Tokenizer): boolean {
   return JSON.stringify(tokenizer.toJSON().decoder ?? {}).includes('"ByteLevel"');
 }
@@ -102,7 +101,7 @@ function isByteLevel(tokenizer: Tokenizer): boolean {
  * A loaded model ready to translate; release() frees its ONNX Runtime sessions. What differs between this
  * project's folders and Hugging Face folders (source special tokens, the search) is its TranslationScheme.
  * An ensemble's Translator has the first member's `loaded` (tokenizers, text task and config, which every
- * member shares) and decodes with all of them.
+ * member shares; with models of both directions, the first left-to-right member's) and decodes with all of them.
  */
 export class Translator {
   private readonly byteLevelTarget: boolean;
@@ -113,7 +112,7 @@ export class Translator {
 
   constructor(
     readonly loaded: LoadedModel,
-    private readonly runner: TextRunner,
+    private readonly decoder: SentenceDecoder,
     scheme?: TranslationScheme,
   ) {
     this.byteLevelTarget = isByteLevel(loaded.tokenizers.target);
@@ -178,6 +177,12 @@ export class Translator {
       throw new Error(`translate: ${textTask.length} text tasks for ${texts.length} texts`);
     const taskOf = (index: number): TextTask => ("length" in textTask ? textTask[index]! : textTask);
     const plan = this.plan(options);
+    // Reranking takes every output of each search; the n-best asked for are the first of the reranked list.
+    const keep = this.decoder.reranks ? (options.nbest ?? 1) : undefined;
+    const searchPlan =
+      this.decoder.reranks && !options.sample
+        ? this.plan({ ...options, nbest: options.beam ?? this.defaults.beam })
+        : plan;
     const results = new Array<Translation>(texts.length);
     const items: Item[] = [];
     texts.forEach((text, index) => {
@@ -190,15 +195,13 @@ export class Translator {
     items.sort((a, b) => a.ids.length - b.ids.length || a.index - b.index);
     for (let start = 0; start < items.length; start += plan.batchSize) {
       const batch = items.slice(start, start + plan.batchSize);
-      const state = await this.runner.encode(batch.map((item) => item.ids));
-      const nbests = await plan.search(
-        this.runner,
-        state,
-        batch.map((item) => item.ids.length),
+      const nbests = await this.decoder.decode(
+        batch.map((item) => item.ids),
+        searchPlan,
         batch.map((item) => item.index),
       );
       batch.forEach((item, j) => {
-        results[item.index] = this.toTranslation(item, nbests[j]!);
+        results[item.index] = this.toTranslation(item, nbests[j]!.slice(0, keep));
       });
     }
     return results;
@@ -276,7 +279,7 @@ export class Translator {
   }
 
   async release(): Promise<void> {
-    await this.runner.release();
+    await this.decoder.release();
   }
 }
 
@@ -297,6 +300,26 @@ async function loadFolder(modelDir: string): Promise<LoadedFolder> {
   return { loaded: await loadModelFolder(modelDir) };
 }
 
+/** How a folder's text task reads inputs, whatever direction it writes in (null: inputs as they are). */
+function readingSide(task: StoredTextTask | null | undefined): StoredTextTask | null {
+  if (!task) return null;
+  const { reverseTarget: _, ...rest } = task;
+  return isPlainTextTask(rest) ? null : rest;
+}
+
+/** Whether the folder's model writes right to left (trained with data.reverseTarget). */
+function rightToLeft(folder: LoadedFolder): boolean {
+  return folder.loaded.textTask?.reverseTarget === true;
+}
+
+/** One runner for the folders: a model's own, or an ensemble of theirs. */
+async function runnerFor(folders: readonly LoadedFolder[], options: SessionOptions): Promise<TextRunner> {
+  const runners: Seq2SeqRunner[] = [];
+  for (const { loaded } of folders)
+    runners.push(await Seq2SeqRunner.create(loaded.model, loaded.weights, options));
+  return runners.length === 1 ? runners[0]! : new EnsembleRunner(runners);
+}
+
 /**
  * Why `other` cannot join an ensemble led by `first`, or undefined when it can: the members must read the
  * same sources the same way, write the same target vocabulary and allow outputs of the same length (the
@@ -312,7 +335,7 @@ function ensembleMismatch(first: LoadedFolder, other: LoadedFolder): string | un
   for (const side of ["source", "target"] as const)
     if (json(first.loaded.tokenizers[side].toJSON()) !== json(other.loaded.tokenizers[side].toJSON()))
       return `its ${side} tokenizer differs from the first folder's`;
-  if (json(first.loaded.textTask) !== json(other.loaded.textTask))
+  if (json(readingSide(first.loaded.textTask)) !== json(readingSide(other.loaded.textTask)))
     return "its text task (text-task.json: prefix, template, truncation) differs from the first folder's";
   const [a, b] = [maxPositionsOf(first.loaded.config), maxPositionsOf(other.loaded.config)];
   if (a !== b) return `it has ${b ?? "no"} maxPositions, the first folder ${a ?? "none"}`;
@@ -325,7 +348,10 @@ function ensembleMismatch(first: LoadedFolder, other: LoadedFolder): string | un
  * translates with its family's conventions and generation config (src/decode/hf-scheme.ts); its named
  * tasks are text-task.json's and config.json's task_specific_params prefixes. Nothing is downloaded.
  * Several folders make an ensemble (src/decode/ensemble.ts): they must share their tokenizers and text task
- * (and, Hugging Face folders, their family), and the first one's scheme and defaults apply.
+ * (and, Hugging Face folders, their family), and the first one's scheme and defaults apply. When some of them
+ * write right to left (data.reverseTarget) and some left to right, each direction searches as one ensemble
+ * and both rerank the candidates of the two searches (src/decode/bidirectional.ts); the first left-to-right
+ * folder's scheme applies.
  */
 export async function loadTranslator(
   modelDirs: string | readonly string[],
@@ -340,9 +366,19 @@ export async function loadTranslator(
     if (mismatch) throw new Error(`ensemble member ${i + 1} (${dir}) cannot join the ensemble: ${mismatch}`);
     folders.push(folder);
   }
-  const runners: Seq2SeqRunner[] = [];
-  for (const { loaded } of folders)
-    runners.push(await Seq2SeqRunner.create(loaded.model, loaded.weights, options));
-  const runner = runners.length === 1 ? runners[0]! : new EnsembleRunner(runners);
-  return new Translator(folders[0]!.loaded, runner, folders[0]!.scheme);
+  const forward = folders.filter((f) => !rightToLeft(f));
+  const backward = folders.filter(rightToLeft);
+  if (forward.length === 0 || backward.length === 0)
+    return new Translator(
+      folders[0]!.loaded,
+      new SearchDecoder(await runnerFor(folders, options)),
+      folders[0]!.scheme,
+    );
+  const { bos, eos } = forward[0]!.loaded.tokenizers.target.specials;
+  const decoder = new BidirectionalDecoder(
+    await runnerFor(forward, options),
+    await runnerFor(backward, options),
+    { bos, eos },
+  );
+  return new Translator(forward[0]!.loaded, decoder, forward[0]!.scheme);
 }

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { isPlainTextTask, parseStoredTextTask, type StoredTextTask } from "../data/text-task.ts";
 import { replaceDirAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { readShardedSafetensors, type SafeTensor, writeSafetensors } from "../io/safetensors.ts";
+import { reverseTarget } from "../tokenize/reversed-target.ts";
 import { loadTokenizerPair, saveTokenizerPair, type TokenizerPair } from "../tokenize/tokenizer-pair.ts";
 import { buildModel, type ModelConfig, resolveModelConfig } from "./registry.ts";
 import type { Seq2SeqModel } from "./seq2seq.ts";
@@ -20,6 +21,7 @@ export interface LoadedModel {
   config: ModelConfig;
   model: Seq2SeqModel;
   weights: Map<string, Float32Array>;
+  /** A right-to-left folder's (textTask.reverseTarget) target is a ReversedTokenizer. */
   tokenizers: TokenizerPair;
   /** The folder's text-task.json (null or absent: inputs are used as they are). */
   textTask?: StoredTextTask | null;
@@ -120,11 +122,13 @@ export async function loadModelFolder(dir: string): Promise<LoadedModel> {
       `${join(dir, MODEL_FILE)} does not fit ${configPath}: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? `; and ${problems.length - 5} more` : ""}`,
     );
   }
+  const textTask = await readTextTaskFile(dir);
+  const tokenizers = loadTokenizerPair(dir);
   return {
     config,
     model,
     weights,
-    tokenizers: loadTokenizerPair(dir),
-    textTask: await readTextTaskFile(dir),
+    tokenizers: textTask?.reverseTarget ? reverseTarget(tokenizers) : tokenizers,
+    textTask,
   };
 }

@@ -55,6 +55,11 @@ export function sourceFromHf(hf: HfModel): ExportSource {
 export function sourceFromFolder(loaded: LoadedModel): ExportSource {
   if (!(loaded.model instanceof Transformer))
     throw new Error(`export supports the Transformer family; this model is "${loaded.model.architecture}"`);
+  if (loaded.textTask?.reverseTarget)
+    throw new Error(
+      "this model writes its outputs right to left (data.reverseTarget); Hugging Face and transformers.js " +
+        "generate left to right, so an exported folder would write every output backwards",
+    );
   const { source, target, joint } = loaded.tokenizers;
   if (!joint)
     throw new Error(

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type LoadTokenizerOptions, loadTokenizer } from "./load-tokenizer.ts";
+import { readingOrder } from "./reversed-target.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 import { type TokenizerConfig, tokenizerConfigDefaults, trainTokenizer } from "./train-tokenizer.ts";
 
@@ -27,11 +28,12 @@ export function jointPair(tokenizer: Tokenizer): TokenizerPair {
 /**
  * Saves `pair` in `dir`: `tokenizer.json` when joint, else `source_tokenizer.json` and
  * `target_tokenizer.json`. Files of the other layout left in `dir` are removed so loading is unambiguous.
+ * A right-to-left target (src/tokenize/reversed-target.ts) is saved as the tokenizer it reverses.
  */
 export function saveTokenizerPair(pair: TokenizerPair, dir: string): void {
   mkdirSync(dir, { recursive: true });
   if (pair.joint) {
-    if (pair.source !== pair.target)
+    if (pair.source !== readingOrder(pair.target))
       throw new Error("a joint tokenizer pair must use one tokenizer for both sides");
     pair.source.save(join(dir, JOINT_TOKENIZER_FILE));
     for (const f of [SOURCE_TOKENIZER_FILE, TARGET_TOKENIZER_FILE]) rmSync(join(dir, f), { force: true });

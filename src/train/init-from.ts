@@ -16,6 +16,7 @@ import { whisperFromHfConfig } from "../models/hf-whisper.ts";
 import { buildModel, type ModelConfig, resolveModelConfig } from "../models/registry.ts";
 import type { Seq2SeqModel } from "../models/seq2seq.ts";
 import { Transformer, type TransformerConfig } from "../models/transformer.ts";
+import { inReadingOrder } from "../tokenize/reversed-target.ts";
 import { SPECIAL_IDS } from "../tokenize/tokenizer.ts";
 import { jointPair, type TokenizerPair } from "../tokenize/tokenizer-pair.ts";
 import { type ModelFolderWriter, ownFolderWriter } from "./checkpoint.ts";
@@ -193,14 +194,15 @@ function fromHf(hf: HfModel, overrides: Partial<TransformerConfig>): InitFolder 
 function fromOwn(dir: string, loaded: LoadedModel, overrides: Record<string, unknown>): InitFolder {
   const modelConfig = resolveModelConfig({ ...loaded.config, ...overrides }, join(dir, "config.json"));
   const model = buildModel(modelConfig);
-  const { source, target } = loaded.tokenizers;
+  const tokenizers = inReadingOrder(loaded.tokenizers); // the run's data.reverseTarget decides its direction
+  const { source, target } = tokenizers;
   const pad = modelConfig["padId"];
   return {
     dir,
     modelConfig,
     model,
     weights: loaded.weights,
-    tokenizers: loaded.tokenizers,
+    tokenizers,
     ids: {
       pad: typeof pad === "number" ? pad : SPECIAL_IDS.pad,
       decoderStart: target.specials.bos,
@@ -209,7 +211,7 @@ function fromOwn(dir: string, loaded: LoadedModel, overrides: Record<string, unk
       sourceSuffix: [source.specials.eos],
       targetPrefix: [],
     },
-    writeFolder: ownFolderWriter(modelConfig, model, loaded.tokenizers),
+    writeFolder: ownFolderWriter(modelConfig, model, tokenizers),
   };
 }
 

@@ -9,6 +9,7 @@ import type { ParallelExample } from "../data/parallel.ts";
 import { configToJson } from "../io/config.ts";
 import { buildModel, type ModelConfig, resolveModelConfig } from "../models/registry.ts";
 import type { Seq2SeqModel } from "../models/seq2seq.ts";
+import { reverseTarget } from "../tokenize/reversed-target.ts";
 import { loadTokenizerPair, type TokenizerPair, trainTokenizerPair } from "../tokenize/tokenizer-pair.ts";
 import { trainTokenizer } from "../tokenize/train-tokenizer.ts";
 import {
@@ -158,6 +159,10 @@ export async function setUpRun(
   const { initFrom } = config.train;
   const init = initFrom === "" ? null : await loadInitFolder(initFrom, config.model);
   if (init) note(`fine-tuning from ${init.dir}${init.hf ? ` (Hugging Face ${init.hf.family})` : ""}`);
+  if (init?.hf && config.data.reverseTarget)
+    throw new Error(
+      `data.reverseTarget cannot fine-tune ${init.dir}: a Hugging Face ${init.hf.family} model writes left to right`,
+    );
   const resumed = await openRunDir(config, runDir, resume);
   const text = await loadTaskText(config.data);
   for (const line of text.notes) note(line);
@@ -168,10 +173,13 @@ export async function setUpRun(
         `(${resumed.trainer.dataFingerprint} vs ${fingerprint} as pairs:hash)`,
     );
   }
-  const tokenizers =
+  const readingOrder =
     init?.tokenizers ??
     (resumed ? loadTokenizerPair(resumed.dir) : await trainTokenizers(config, text.train));
+  // A right-to-left run encodes (and validation decodes) its targets backwards; the folders get readingOrder.
+  const tokenizers = config.data.reverseTarget ? reverseTarget(readingOrder) : readingOrder;
   note(describeTokenizers(config, tokenizers, init));
+  if (config.data.reverseTarget) note("targets are read right to left (data.reverseTarget)");
   const { modelConfig, model } = init ?? modelFromConfig(config, tokenizers);
   const layout = flatLayout(model.parameters());
   note(`model: ${model.architecture}, ${layout.total.toLocaleString("en")} parameters`);
@@ -193,7 +201,7 @@ export async function setUpRun(
     dataFingerprint: fingerprint,
     ids,
     writeFolder: withTextTask(
-      init?.writeFolder ?? ownFolderWriter(modelConfig, model, tokenizers),
+      init?.writeFolder ?? ownFolderWriter(modelConfig, model, readingOrder),
       data.textTask,
     ),
     init,

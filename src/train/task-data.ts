@@ -337,6 +337,7 @@ export function encodeTaskData(text: TaskText, tokenizers: TokenizerPair, o: Enc
       tasks: text.mixture
         ? text.tasks.map((t) => ({ name: t.name, prefix: t.prefix, template: renumberTemplate(t.template) }))
         : [],
+      ...(d.reverseTarget ? { reverseTarget: true } : {}),
     },
     notes,
   };

@@ -171,6 +171,8 @@ function checkSpeech(config: RunConfig): void {
   for (const key of TEXT_DATA_KEYS)
     if (d[key] !== "") fail(`data.${key}`, "is text data: a speech run reads data.speech manifests only");
   if (d.mixture !== null) fail("data.mixture", "does not apply to a speech run");
+  if (d.reverseTarget)
+    fail("data.reverseTarget", "applies to text targets; a speech run writes left to right");
   checkInt("train.batchFrames", t.batchFrames, 1);
   const a = t.specAugment;
   for (const key of ["freqMasks", "freqWidth", "timeMasks", "timeWidth"] as const)

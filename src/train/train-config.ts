@@ -82,6 +82,12 @@ export interface DataConfig {
   template: string;
   /** Sources over maxSourceTokens (EOS included; 0 = the model's source limit): see src/data/text-task.ts. */
   truncate: { policy: TruncatePolicy; maxSourceTokens: number };
+  /**
+   * Train a right-to-left model: every target is read backwards (src/tokenize/reversed-target.ts), and the
+   * model folder says so, so decoding puts outputs back in order. Such a model can rescore a left-to-right
+   * model's outputs (`seq2seq translate --model L2R --model R2L`).
+   */
+  reverseTarget: boolean;
   /** Several tasks in one model (T5): each its own data, prefix and rate; null = the single task above. */
   mixture: MixtureTaskConfig[] | null;
   /** How a mixture's tasks are sampled (src/data/mixture.ts); epochSize 0 = the capped task sizes summed. */
@@ -240,6 +246,7 @@ export const DATA_DEFAULTS: DataConfig = {
   prefix: "",
   template: "",
   truncate: { policy: "none", maxSourceTokens: 0 },
+  reverseTarget: false,
   mixture: null,
   mixing: { cap: 0, temperature: 1, epochSize: 0 },
   speech: { train: "", valid: "", language: "", task: "" },

@@ -10,6 +10,7 @@ import {
   applyTextTask,
   describeTruncation,
   fillTemplate,
+  isPlainTextTask,
   NO_TEXT_TASK,
   parseStoredTextTask,
   prefixTokenCount,
@@ -113,6 +114,16 @@ describe("text-task.json", () => {
       /"tasks" must be/,
     );
     assert.throws(() => parseStoredTextTask({ ...good, template: "{a}" }, "f.json"), /braces/);
+    assert.throws(
+      () => parseStoredTextTask({ ...good, reverseTarget: "yes" }, "f.json"),
+      /"reverseTarget" must be true or false, got "yes"/,
+    );
+  });
+  test("a right-to-left model's task is not plain, even with nothing else set", () => {
+    const plain = { ...NO_TEXT_TASK, format: 1 as const, tasks: [] };
+    assert.ok(isPlainTextTask(plain));
+    assert.ok(!isPlainTextTask({ ...plain, reverseTarget: true }));
+    assert.ok(isPlainTextTask({ ...plain, reverseTarget: false }));
   });
 });
 

@@ -6,9 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { NO_TEXT_TASK } from "../../src/data/text-task.ts";
 import { generateFromIds } from "../../src/decode/hf-generate.ts";
 import { Seq2SeqRunner } from "../../src/decode/runner.ts";
-import { loadModelFolder, saveModelFolder } from "../../src/models/folder.ts";
+import { loadModelFolder, saveModelFolder, writeTextTaskFile } from "../../src/models/folder.ts";
 import { exportHfFolder, exportOnnxFolder, sourceFromFolder } from "../../src/models/hf-export.ts";
 import { withOverrides } from "../../src/models/hf-generation.ts";
 import { TRANSFORMER_DEFAULTS, Transformer } from "../../src/models/transformer.ts";
@@ -111,4 +112,12 @@ test("--format hf of a model no family matches writes this project's folder, whi
   const again = await loadModelFolder(out);
   assert.deepEqual(again.config, loaded.config);
   for (const [name, data] of loaded.weights) assert.deepEqual(again.weights.get(name), data, name);
+});
+
+test("a right-to-left model (data.reverseTarget) is not exported: Hugging Face generates left to right", async () => {
+  const dir = join(work, "model-r2l");
+  await tinyFolder(dir);
+  await writeTextTaskFile(dir, { ...NO_TEXT_TASK, format: 1, tasks: [], reverseTarget: true });
+  const loaded = await loadModelFolder(dir);
+  assert.throws(() => sourceFromFolder(loaded), /writes its outputs right to left \(data\.reverseTarget\)/);
 });

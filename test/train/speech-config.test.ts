@@ -67,6 +67,10 @@ test("speech data and text data, speech models and text models do not mix", () =
     messageOf(() => resolveRunConfig([speech], ["--data.src", "a.txt", "--data.tgt", "b.txt"])),
     /"data\.src" is text data: a speech run reads data\.speech manifests only/,
   );
+  assert.match(
+    messageOf(() => resolveRunConfig([speech], ["--data.reverseTarget", "true"])),
+    /"data\.reverseTarget" applies to text targets; a speech run writes left to right/,
+  );
   const textModel = { origin: "t.yaml", values: { data: { speech: { train: "train.tsv" } } } };
   assert.match(
     messageOf(() => resolveRunConfig([textModel])),

@@ -10,8 +10,11 @@ import { loadConfigFile } from "../../src/io/config.ts";
 import { readSafetensors } from "../../src/io/safetensors.ts";
 import { loadModelFolder } from "../../src/models/folder.ts";
 import { listArchitectures } from "../../src/models/registry.ts";
+import { ReversedTokenizer } from "../../src/tokenize/reversed-target.ts";
+import { SPECIAL_IDS } from "../../src/tokenize/tokenizer.ts";
 import { listCheckpoints, readTrainerState, TRAINING_STATE_FILE } from "../../src/train/checkpoint.ts";
 import { JsonlLog, type StepRecord, type ValidationRecord } from "../../src/train/progress.ts";
+import { setUpRun } from "../../src/train/run-setup.ts";
 import { type RunConfig, resolveRunConfig } from "../../src/train/train-config.ts";
 import { LOG_FILE, train } from "../../src/train/trainer.ts";
 
@@ -83,6 +86,36 @@ describe("a training run", () => {
     assert.ok(result.averaged?.validation, "the averaged model is validated");
     await loadModelFolder(result.averaged.dir);
     assert.ok(existsSync(join(out, "plot.svg")) && existsSync(join(out, "plot.png")));
+  });
+
+  test("data.reverseTarget trains on targets read backwards and writes folders that say so", async () => {
+    const note = () => {};
+    const forward = await setUpRun(config(), runDir(), false, note);
+    const backward = await setUpRun(config(["--data.reverseTarget", "true"]), runDir(), false, note);
+    assert.equal(backward.trainPairs.length, forward.trainPairs.length);
+    backward.trainPairs.forEach((pair, i) => {
+      const f = forward.trainPairs[i]!;
+      assert.deepEqual(Array.from(pair.src), Array.from(f.src));
+      const body = Array.from(f.tgt).slice(0, -1);
+      assert.deepEqual(Array.from(pair.tgt), [...body.reverse(), SPECIAL_IDS.eos]);
+    });
+    assert.ok(
+      forward.trainPairs.some((p) => p.tgt.length > 2),
+      "targets long enough to reverse",
+    );
+    const out = runDir();
+    const result = await train(config(["--data.reverseTarget", "true"]), { out });
+    const textTask = JSON.parse(readFileSync(join(result.checkpoint, "text-task.json"), "utf8"));
+    assert.equal(textTask.reverseTarget, true);
+    // The tokenizer is saved in reading order: the same file as a left-to-right run's.
+    const l2r = await train(config(), { out: runDir() });
+    assert.equal(
+      readFileSync(join(result.checkpoint, "tokenizer.json"), "utf8"),
+      readFileSync(join(l2r.checkpoint, "tokenizer.json"), "utf8"),
+    );
+    const loaded = await loadModelFolder(result.checkpoint);
+    assert.ok(loaded.tokenizers.target instanceof ReversedTokenizer);
+    assert.deepEqual(loaded.tokenizers.target.encode("abc"), loaded.tokenizers.source.encode("cba"));
   });
 
   test("averageChooseK validates the averages of the last 2..k checkpoints and keeps the best in averaged/", async () => {
