@@ -6,8 +6,8 @@
 import type { DecodeOptions, SpecialTokenIds, Tokenizer, TokenizerJson } from "./tokenizer.ts";
 import type { TokenizerPair } from "./tokenizer-pair.ts";
 
-/** `ids` backwards, a final EOS staying last (it ends the sequence in either direction). */
-function backwards(ids: readonly number[], eos: number): number[] {
+/** Reverses ids of a right-to-left output into reading order, or back (a final EOS stays last: it ends either). */
+export function reverseIds(ids: readonly number[], eos: number): number[] {
   const ended = ids.length > 0 && ids[ids.length - 1] === eos;
   const body = ended ? ids.slice(0, -1) : [...ids];
   body.reverse();
@@ -39,7 +39,7 @@ export class ReversedTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options?: DecodeOptions): string {
-    return this.base.decode(backwards(ids, this.base.specials.eos), options);
+    return this.base.decode(reverseIds(ids, this.base.specials.eos), options);
   }
 
   idToToken(id: number): string | undefined {
@@ -77,9 +77,4 @@ export function readingOrder(tokenizer: Tokenizer): Tokenizer {
 /** The pair with its target in reading order (what a fine-tuning run starts from; it may reverse it again). */
 export function inReadingOrder(pair: TokenizerPair): TokenizerPair {
   return pair.target instanceof ReversedTokenizer ? { ...pair, target: pair.target.base } : pair;
-}
-
-/** Reverses ids of a right-to-left output into reading order, or back (a final EOS stays last). */
-export function reverseIds(ids: readonly number[], eos: number): number[] {
-  return backwards(ids, eos);
 }
