@@ -74,7 +74,7 @@ export function register(program: Command): void {
     )
     .requiredOption(
       "--model <dir>",
-      "model folder, or name=DIR (repeatable; the first is the default)",
+      "model folder, or name=DIR, or name=DIR1,DIR2 for folders decoded as one (an ensemble; left-to-right with right-to-left folders rerank); repeatable, the first is the default",
       collect,
     )
     .option("--port <n>", "port (0: any free port)", "8080")

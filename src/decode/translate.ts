@@ -114,6 +114,8 @@ export class Translator {
     readonly loaded: LoadedModel,
     private readonly decoder: SentenceDecoder,
     scheme?: TranslationScheme,
+    /** How many folders decode together, by the direction they read the target in (loadTranslator). */
+    readonly folders = { leftToRight: 1, rightToLeft: 0 },
   ) {
     this.byteLevelTarget = isByteLevel(loaded.tokenizers.target);
     this.scheme = scheme ?? ownScheme(loaded);
@@ -368,11 +370,13 @@ export async function loadTranslator(
   }
   const forward = folders.filter((f) => !rightToLeft(f));
   const backward = folders.filter(rightToLeft);
+  const counts = { leftToRight: forward.length, rightToLeft: backward.length };
   if (forward.length === 0 || backward.length === 0)
     return new Translator(
       folders[0]!.loaded,
       new SearchDecoder(await runnerFor(folders, options)),
       folders[0]!.scheme,
+      counts,
     );
   const { bos, eos } = forward[0]!.loaded.tokenizers.target.specials;
   const decoder = new BidirectionalDecoder(
@@ -380,5 +384,5 @@ export async function loadTranslator(
     await runnerFor(backward, options),
     { bos, eos },
   );
-  return new Translator(forward[0]!.loaded, decoder, forward[0]!.scheme);
+  return new Translator(forward[0]!.loaded, decoder, forward[0]!.scheme, counts);
 }

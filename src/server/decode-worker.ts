@@ -14,10 +14,13 @@ import {
 } from "../decode/translate.ts";
 import { SpeechModels, type TranscribeJob, type TranscribeOutcome } from "./transcribe-worker.ts";
 
-/** A served model: its name in requests and its folder. */
+/**
+ * A served model: its name in requests and its folder, or several folders decoded as one (an ensemble, or
+ * left-to-right and right-to-left folders reranking each other; see loadTranslator).
+ */
 export interface ModelSpec {
   name: string;
-  dir: string;
+  dir: string | readonly string[];
 }
 
 /** How a model's inputs become sources (its text-task.json, less the format number); see src/data/text-task.ts. */
@@ -51,6 +54,12 @@ export interface ModelInfo {
   defaultMaxLength?: number;
   /** The model's text task (default prefix, template, truncation, named tasks), when it has one. */
   textTask?: TextTaskInfo;
+  /**
+   * A model served from several folders: how many read the target left to right and right to left.
+   * Parameters, vocabularies and text task are then the first left-to-right folder's (the first folder's
+   * when all read one way).
+   */
+  folders?: { leftToRight: number; rightToLeft: number };
 }
 
 export interface WorkerInit {
@@ -106,6 +115,9 @@ function describe(name: string, translator: Translator): ModelInfo {
       ? {}
       : { hfFamily: translator.scheme.hfFamily, defaultMaxLength: translator.defaults.maxLength }),
     ...(textTask ? { textTask: textTaskInfo(textTask) } : {}),
+    ...(translator.folders.leftToRight + translator.folders.rightToLeft > 1
+      ? { folders: translator.folders }
+      : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 // Starts and stops the whole server: worker pool (models loaded), batcher, hono app on a node:http server.
 // Used by `seq2seq serve`, the tests and the benchmark alike.
 
+import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename, resolve } from "node:path";
@@ -54,14 +55,24 @@ export interface RunningServer {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** `name=DIR` or `DIR` (named after the folder's base name) as a model spec. */
+/**
+ * `name=DIR` or `DIR` (named after the folder's base name) as a model spec. `name=DIR1,DIR2,...` serves
+ * several folders as one model, as `loadTranslator([...])` decodes them: an ensemble, or left-to-right and
+ * right-to-left folders reranking each other. A folder whose own name has a comma is taken whole.
+ */
 export function parseModelSpec(value: string): ModelSpec {
   const eq = value.indexOf("=");
   const name = eq > 0 ? value.slice(0, eq) : basename(resolve(value));
-  const dir = eq > 0 ? value.slice(eq + 1) : value;
+  const folders = eq > 0 ? value.slice(eq + 1) : value;
+  const dirs = existsSync(folders) ? [folders] : folders.split(",");
+  if (dirs.length > 1 && eq <= 0)
+    throw new Error(
+      `several folders ("${value}") serve as one model under a name: give it as name=DIR1,DIR2`,
+    );
+  if (dirs.some((d) => d === "")) throw new Error(`model spec "${value}" has an empty folder`);
   if (!NAME.test(name))
     throw new Error(`model name "${name}" (from "${value}") must be letters, digits, ".", "_" or "-"`);
-  return { name, dir };
+  return { name, dir: dirs.length === 1 ? dirs[0]! : dirs };
 }
 
 /** Checks that the model names are distinct. */

@@ -38,9 +38,16 @@ export class SpeechModels {
   static async load(specs: readonly ModelSpec[], threads: number): Promise<SpeechModels> {
     const transcribers = new Map<string, Transcriber>();
     try {
-      for (const spec of specs)
-        if (isSpeechModelFolder(spec.dir))
-          transcribers.set(spec.name, await loadTranscriber(spec.dir, { threads }));
+      for (const spec of specs) {
+        const dirs = typeof spec.dir === "string" ? [spec.dir] : spec.dir;
+        const speech = dirs.find(isSpeechModelFolder);
+        if (speech === undefined) continue;
+        if (dirs.length > 1)
+          throw new Error(
+            `model "${spec.name}": ${speech} is a speech model, and those are served one folder each`,
+          );
+        transcribers.set(spec.name, await loadTranscriber(speech, { threads }));
+      }
     } catch (error) {
       for (const t of transcribers.values()) await t.release();
       throw error;

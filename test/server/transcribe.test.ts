@@ -77,6 +77,14 @@ describe("POST /v1/transcribe", { skip }, () => {
     ]);
   });
 
+  test("a speech folder is served alone: one among several folders of a model is refused", async () => {
+    const mixed = { name: "mixed", dir: [join(dir, "speech"), join(dir, "text")] };
+    await assert.rejects(
+      startServer({ models: [mixed], port: 0, threads: 1, log: () => {} }),
+      /model "mixed": .*speech is a speech model, and those are served one folder each/,
+    );
+  });
+
   test("GET /v1/models marks the speech model; translate does not take it", async () => {
     const models = (await getJson(`${server.url}/v1/models`)).body.models as Array<Record<string, unknown>>;
     const speech = models.find((m) => m.name === "speech")!;
