@@ -144,25 +144,14 @@ function modelConfigs(maxFrames: number, maxChars: number): Record<string, Model
 
 /**
  * Linear warm-up to --lr over --warmup steps, then half-cosine decay to zero: at `steps` steps when given (> 0),
- * else at the end of `seconds` of training, measured from the first step (the fraction of the time left after
- * the warm-up that has passed takes the place of the fraction of the steps).
+ * or at the end of the time budget when that comes first (the library's cosine schedule follows the clock
+ * through the fraction of the budget spent, src/train/schedules.ts).
  */
-function cosineLr(steps: number, seconds: number): (step: number) => number {
-  const [peak, warmup] = [Number(flags.lr), Number(flags.warmup)];
-  if (steps > 0) {
-    const cosine = { warmupSteps: warmup, totalSteps: steps, minLr: 0 };
-    const schedule = makeSchedule({ ...DEFAULT_SCHEDULE_CONFIG, kind: "cosine", lr: peak, cosine });
-    return (step) => schedule.lrAt(step);
-  }
-  let [first, decayFrom] = [0, 0]; // ms: the first step's start, the first decay step's start
-  return (step) => {
-    const now = performance.now();
-    if (step === 1) first = now;
-    if (step <= warmup) return (peak * step) / warmup;
-    if (step === warmup + 1) decayFrom = now;
-    const done = Math.min(1, (now - decayFrom) / (first + seconds * 1000 - decayFrom));
-    return 0.5 * peak * (1 + Math.cos(Math.PI * done));
-  };
+function cosineLr(steps: number): (step: number, timeDone?: number) => number {
+  const totalSteps = steps > 0 ? steps : Number.MAX_SAFE_INTEGER;
+  const cosine = { warmupSteps: Number(flags.warmup), totalSteps, minLr: 0 };
+  const schedule = makeSchedule({ ...DEFAULT_SCHEDULE_CONFIG, kind: "cosine", lr: Number(flags.lr), cosine });
+  return (step, timeDone) => schedule.lrAt(step, timeDone);
 }
 
 interface Score {
@@ -201,7 +190,7 @@ async function trainAndScore(
     maxSeconds: minutes * 60,
     lr: Number(flags.lr),
     warmupSteps: Number(flags.warmup),
-    lrAt: cosine ? cosineLr(steps, minutes * 60) : undefined,
+    lrAt: cosine ? cosineLr(steps) : undefined,
     batchFrames: Number(flags["batch-frames"]),
     specAugment: {
       freqMasks: Number(flags.masks),

@@ -33,10 +33,10 @@ Config sections (every key has a default; see configs/*.yaml for commented examp
              (a right-to-left model, which reranks with left-to-right ones in translate);
              speech.train/speech.valid manifests for speech models (whisper, speech-gru)
   tokenizer  kind (char, word, bpe, unigram), vocabSize, joint, lowercase, ...
-  train      seed, maxSteps, maxEpochs, maxTokens, accumulate, lr, schedule (constant, noam, cosine,
-             plateau), warmupSteps, labelSmoothing, maxGradNorm, weightDecay, validEvery, metric
-             (auto, loss, bleu, chrf, exact, wer, per, g2p, ...), patience, keepBest, keepLast,
-             averageLastK, ...
+  train      seed, maxSteps, maxSeconds, maxEpochs, maxTokens, accumulate, lr, schedule (constant, noam,
+             cosine: decays to minLr at maxSteps or with maxSeconds, whichever ends first; plateau),
+             warmupSteps, labelSmoothing, maxGradNorm, weightDecay, validEvery, metric (auto, loss, bleu,
+             chrf, exact, wer, per, g2p, ...), patience, keepBest, keepLast, averageLastK, ...
 Override any key after the flags: --train.lr 5e-4 --model.dModel 128 (or --train.lr=5e-4).
 --init-from DIR fine-tunes a model folder (Hugging Face t5/bart/mbart/marian/m2m_100/whisper with
 tokenizer.json, or one saved by seq2seq-ts): model, tokenizer and first weights come from it (only

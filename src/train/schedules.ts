@@ -15,7 +15,10 @@ export interface NoamConfig {
   dModel: number;
 }
 
-/** Linear warm-up to `lr` over `warmupSteps`, then half-cosine decay to `minLr` at `totalSteps`. */
+/**
+ * Linear warm-up to `lr` over `warmupSteps`, then half-cosine decay to `minLr` at `totalSteps`, or at the end of
+ * the run's time budget when that comes first (see cosineLr).
+ */
 export interface CosineConfig {
   warmupSteps: number;
   totalSteps: number;
@@ -75,8 +78,12 @@ export type ScheduleState =
 /** A learning-rate schedule. Steps are 1-based: `lrAt(1)` is the LR for the first optimizer update. */
 export interface LrSchedule {
   readonly kind: ScheduleKind;
-  /** The learning rate for optimizer update number `step` (an integer ≥ 1). */
-  lrAt(step: number): number;
+  /**
+   * The learning rate for optimizer update number `step` (an integer ≥ 1). `timeDone`: the fraction of the
+   * run's time budget (train.maxSeconds) spent before it, when the run has one; the cosine decay ends with
+   * the budget (cosineLr), the other schedules go by steps alone.
+   */
+  lrAt(step: number, timeDone?: number): number;
   /** Reports a validation metric; returns true when this changed the LR (only reduce-on-plateau reacts). */
   reportMetric(value: number): boolean;
   stateDict(): ScheduleState;
@@ -100,17 +107,26 @@ export function noamLr(step: number, lr: number, cfg: NoamConfig): number {
   return lr * Math.min(step / w, Math.sqrt(w / step));
 }
 
-/** Warm-up + cosine learning rate at `step` (1-based); stays at `minLr` after `totalSteps`. */
-export function cosineLr(step: number, lr: number, cfg: CosineConfig): number {
+/**
+ * Warm-up + cosine learning rate at `step` (1-based); stays at `minLr` after `totalSteps`. With `timeDone`, the
+ * fraction of a time budget spent before this step, the rate is also at most the same cosine of that fraction:
+ * the decay ends with the budget when that comes before totalSteps, whatever the machine's pace, and it never
+ * rises again (the warm-up's steps count as time spent).
+ */
+export function cosineLr(step: number, lr: number, cfg: CosineConfig, timeDone?: number): number {
   checkStep(step);
-  if (step < cfg.warmupSteps) return (lr * step) / cfg.warmupSteps;
-  const progress = Math.min(1, (step - cfg.warmupSteps) / (cfg.totalSteps - cfg.warmupSteps));
-  return cfg.minLr + (lr - cfg.minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  const decay = (progress: number) =>
+    cfg.minLr + (lr - cfg.minLr) * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+  const bySteps =
+    step < cfg.warmupSteps
+      ? (lr * step) / cfg.warmupSteps
+      : decay((step - cfg.warmupSteps) / (cfg.totalSteps - cfg.warmupSteps));
+  return timeDone === undefined ? bySteps : Math.min(bySteps, decay(Math.max(0, timeDone)));
 }
 
 abstract class StatelessSchedule implements LrSchedule {
   abstract readonly kind: "constant" | "noam" | "cosine";
-  abstract lrAt(step: number): number;
+  abstract lrAt(step: number, timeDone?: number): number;
   reportMetric(_value: number): boolean {
     return false;
   }
@@ -174,8 +190,8 @@ export class CosineSchedule extends StatelessSchedule {
     );
     ensure(minLr >= 0 && minLr <= lr, `cosine.minLr must be in [0, lr], got ${minLr}`);
   }
-  lrAt(step: number): number {
-    return cosineLr(step, this.lr, this.config);
+  lrAt(step: number, timeDone?: number): number {
+    return cosineLr(step, this.lr, this.config, timeDone);
   }
 }
 

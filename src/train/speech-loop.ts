@@ -19,8 +19,11 @@ export interface SpeechLoopOptions {
   /** Peak learning rate of the Noam schedule (reached after warmupSteps); see also lrAt. */
   lr: number;
   warmupSteps: number;
-  /** The learning rate of step n (1-based); default Noam with `lr` and `warmupSteps`. */
-  lrAt?: (step: number) => number;
+  /**
+   * The learning rate of step n (1-based), given the fraction of maxSeconds spent before it (when set); default
+   * Noam with `lr` and `warmupSteps`.
+   */
+  lrAt?: (step: number, timeDone?: number) => number;
   weightDecay?: number;
   /** AdamW settings over ADAMW_DEFAULTS (weightDecay above wins when both are given). */
   adamw?: Partial<AdamWConfig>;
@@ -160,7 +163,7 @@ export class SpeechLoop {
   private started = performance.now();
   private readonly before: number;
   private logged = Number.NaN;
-  private readonly lrAt: (step: number) => number;
+  private readonly lrAt: (step: number, timeDone?: number) => number;
   private readonly log: (line: string) => void;
 
   constructor(
@@ -239,7 +242,8 @@ export class SpeechLoop {
   private async trainStep(): Promise<void> {
     const s = this.state;
     const { batch, epoch, next } = this.take(s.position);
-    const lr = this.lrAt(s.step + 1);
+    const { maxSeconds } = this.o;
+    const lr = this.lrAt(s.step + 1, maxSeconds ? this.elapsed() / maxSeconds : undefined);
     const { loss, gradNorm } = await this.stepper.run([this.plan.microBatch(batch, epoch)], lr);
     s.step += 1;
     s.position = next;

@@ -341,7 +341,7 @@ export async function runSpeechTraining(config: RunConfig, o: SpeechRunOptions):
     maxEpochs: t.maxEpochs > 0 ? t.maxEpochs : undefined,
     lr: t.lr,
     warmupSteps: t.warmupSteps,
-    lrAt: (step) => schedule.lrAt(step),
+    lrAt: (step, timeDone) => schedule.lrAt(step, timeDone),
     batchFrames: t.batchFrames,
     specAugment: a, // the identity when no mask or warp is configured
     labelSmoothing: t.labelSmoothing,

@@ -145,6 +145,7 @@ export interface TrainConfig {
   /** Micro-batches per optimizer step (gradient accumulation). */
   accumulate: number;
   lr: number;
+  /** cosine decays to minLr at maxSteps, or when maxSeconds runs out if that comes first (cosineLr). */
   schedule: ScheduleKind;
   /** Warm-up steps of the noam and cosine schedules. */
   warmupSteps: number;

@@ -223,7 +223,8 @@ class TrainingRun {
 
   private async trainStep(): Promise<void> {
     const { batches, epoch } = this.batches.next(this.stream);
-    const lr = this.schedule.lrAt(this.step + 1);
+    const { maxSeconds } = this.config.train;
+    const lr = this.schedule.lrAt(this.step + 1, maxSeconds > 0 ? this.elapsed() / maxSeconds : undefined);
     const stepStart = Date.now();
     let outcome: Awaited<ReturnType<Stepper["run"]>>;
     try {

@@ -9,6 +9,7 @@ import {
   cosineLr,
   DEFAULT_PLATEAU_CONFIG,
   DEFAULT_SCHEDULE_CONFIG,
+  type LrSchedule,
   makeSchedule,
   NoamSchedule,
   noamLr,
@@ -80,6 +81,24 @@ describe("cosine", () => {
     const s = new CosineSchedule(2, { warmupSteps: 0, totalSteps: 4, minLr: 0 });
     close(s.lrAt(2), 1);
     close(s.lrAt(4), 0);
+  });
+
+  test("a time budget that ends first ends the decay with it", () => {
+    const long = { warmupSteps: 2, totalSteps: 1_000_000, minLr: 0.1 };
+    // The rate is at most the cosine of the fraction of the budget spent: half of it at a third.
+    close(cosineLr(100, 1, long, 1 / 3), 0.1 + 0.9 * 0.75);
+    close(cosineLr(4, 1, long, 1 / 2), 0.55);
+    // The budget spent (or overspent): minLr, whatever totalSteps says.
+    close(cosineLr(5, 1, long, 1), 0.1);
+    close(cosineLr(50, 1, long, 1.2), 0.1);
+    // The warm-up goes by steps, and so does a decay whose totalSteps come before the budget's end.
+    close(cosineLr(1, 1, long, 0.1), 0.5);
+    close(cosineLr(4, 1, cfg, 0.01), cosineLr(4, 1, cfg));
+    // No time spent yet: steps alone. The schedule object passes the fraction on; Noam ignores it.
+    close(cosineLr(3, 1, cfg, 0), cosineLr(3, 1, cfg));
+    close(new CosineSchedule(1, long).lrAt(4, 1 / 2), 0.55);
+    const noam: LrSchedule = new NoamSchedule(1, { warmupSteps: 2, form: "relative", dModel: 8 });
+    close(noam.lrAt(8, 1), 0.5);
   });
 
   test("invalid configs are rejected with the key", () => {

@@ -239,10 +239,18 @@ describe("resuming trainSpeech (dropout and SpecAugment on)", () => {
 
   test("maxSeconds bounds the whole run: a resume counts the seconds its checkpoint recorded", async () => {
     const controller = new AbortController();
+    // The schedule learns the fraction of the time budget spent before each step (none without a budget).
+    const spentBefore = (into: (number | undefined)[]) => (_step: number, timeDone?: number) => {
+      into.push(timeDone);
+      return 1e-3;
+    };
+    const unbounded: (number | undefined)[] = [];
     const part = await trained({
       signal: controller.signal,
       onStep: (r) => r.step === 2 && controller.abort(),
+      lrAt: spentBefore(unbounded),
     });
+    assert.deepEqual(unbounded, [undefined, undefined]);
     const elapsed = part.result.state.elapsed!;
     assert.ok(
       elapsed > 0 && part.result.seconds === elapsed,
@@ -251,7 +259,13 @@ describe("resuming trainSpeech (dropout and SpecAugment on)", () => {
     const resume = { optimizer: part.result.optimizer, state: part.result.state };
     const spent = await trained({ resume, maxSeconds: elapsed / 2 });
     assert.deepEqual([spent.result.stopped, spent.result.steps, spent.losses.size], ["seconds", 2, 0]);
-    const raised = await trained({ resume, maxSeconds: 3600 });
+    const fractions: (number | undefined)[] = [];
+    const raised = await trained({ resume, maxSeconds: 3600, lrAt: spentBefore(fractions) });
     assert.equal(raised.result.steps, 7, "a raised budget trains on");
+    assert.equal(fractions.length, 5);
+    fractions.forEach((f, i) => {
+      const floor = i === 0 ? elapsed / 3600 : fractions[i - 1]!;
+      assert.ok(f !== undefined && f >= floor && f < 1, `step ${i + 3}: ${f}`);
+    });
   });
 });

@@ -276,6 +276,27 @@ describe("errors", () => {
     assert.equal(raised.step, 5, "a raised budget trains on");
   });
 
+  test("a cosine schedule under maxSeconds decays by the time spent, a resume's included", async () => {
+    const out = runDir();
+    const cosine = ["--train.schedule", "cosine", "--train.warmupSteps", "1", "--train.validEvery", "1000"];
+    const first = await train(config([...cosine, "--train.maxSteps", "3"]), { out });
+    const { elapsed } = await readTrainerState(first.checkpoint);
+    // Far more steps than the budget allows: by steps alone the rate would stay at its peak.
+    const budget = 2 * elapsed;
+    const limits = ["--train.maxSteps", "1000000", "--train.maxSeconds", String(budget)];
+    await train(config([...cosine, ...limits]), { out, resume: true });
+    const log = steps(out);
+    assert.ok(log.length > 3, "the resumed run took steps");
+    const peak = TINY.train.lr;
+    const decay = (spent: number) => 0.5 * peak * (1 + Math.cos(Math.PI * Math.min(1, spent / budget)));
+    for (let k = 3; k < log.length; k++) {
+      // Step k's rate was set between the end of step k - 1 and its own end (the log's elapsed).
+      const [before, after] = [log[k - 1]!.elapsed, log[k]!.elapsed];
+      assert.ok(log[k]!.lr <= decay(before) + 1e-12 && log[k]!.lr >= decay(after) - 1e-12, `step ${k + 1}`);
+      assert.ok(log[k]!.lr <= peak / 2 + 1e-12, "half the budget was spent before the resume");
+    }
+  });
+
   test("patience without validation data is refused", async () => {
     const c = config(["--train.patience", "2"]);
     const tmp = mkdtempSync(join(tmpdir(), "s2s-data-"));
