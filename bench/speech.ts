@@ -8,9 +8,9 @@
 //     [--schedule cosine|noam] [--steps N] [--rnn-steps N] [--freq-warp 0.1] [--masks 0] [--beam 5]
 //     [--eval-max N] [--corpus .bench/speech-corpus] [--out .bench/speech-run]
 //
-// --schedule cosine (default): warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU) when
-// given, else at the end of the time budget (the decay follows the clock, so it ends annealed on any machine);
-// each run stops at its budget. --schedule noam: warm-up then inverse square root, stopped by the time budget.
+// --schedule cosine (default): warm-up then half-cosine decay to zero — at --steps (--rnn-steps for the GRU), or
+// at the end of the time budget when that comes first (the decay follows the clock, so it ends annealed on any
+// machine); each run stops at its budget. --schedule noam: warm-up then inverse square root, stopped by the time budget.
 // --freq-warp: VTLP on the training features (src/audio/spec-augment.ts), α ~ U[1 − w, 1 + w] (0 = off).
 // --masks: SpecAugment's frequency masks and time masks (each that many; 0 = none). Dropout is 0 unless --whisper
 // or --rnn set it. Each model is scored with greedy decoding and, unless --beam is 1, with a beam of that size
