@@ -6,7 +6,9 @@
 // `--members N` trains N models side by side within the same budget instead (child processes, one ONNX Runtime
 // thread and seed i each, into <out>/member-i) and scores each member and their ensemble (src/decode/ensemble.ts).
 // `--right-to-left K` makes the last K members right-to-left models (data.reverseTarget); the ensemble then
-// reranks the candidates of both directions (src/decode/bidirectional.ts).
+// reranks the candidates of both directions (src/decode/bidirectional.ts), and a joint-sequence n-gram model
+// (src/models/joint-sequence.ts, trained first on train.tsv, its time taken from the members' budget) joins
+// them with --joint-sequence-weight (0: not trained, not used). Both ensembles are scored: with and without it.
 
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -18,6 +20,7 @@ import { loadTranslator, type Translator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
 import { type G2pScore, g2pScore } from "../src/metrics/g2p.ts";
+import { JointSequenceModel, loadJointSequence, saveJointSequence } from "../src/models/joint-sequence.ts";
 import { resolveRunConfig } from "../src/train/train-config.ts";
 import { chooseModel, peakRssMb, splitOverrides, trainingFigures, trainOrResume } from "./run-helpers.ts";
 
@@ -35,6 +38,8 @@ const { values: flags } = parseArgs({
     members: { type: "string", default: "1" },
     "right-to-left": { type: "string", default: "0" },
     "train-only": { type: "boolean", default: false },
+    "joint-sequence-weight": { type: "string", default: "0.5" },
+    "joint-sequence-order": { type: "string", default: "6" },
   },
 });
 const minutes = Number(flags.minutes);
@@ -49,6 +54,9 @@ const trainWordCount = Number(flags["train-words"]);
 const memberCount = Number(flags.members);
 /** How many of the members (the last ones) write right to left (data.reverseTarget): they rerank with the others. */
 const rightToLeftCount = Number(flags["right-to-left"]);
+/** The weight of the joint-sequence n-gram model in reranking a pair's candidates (0 = none). */
+const jointSequenceWeight = Number(flags["joint-sequence-weight"]);
+const jointSequenceOrder = Number(flags["joint-sequence-order"]);
 /** Whether member i (0-based) writes right to left. */
 const isRightToLeft = (i: number): boolean => i >= memberCount - rightToLeftCount;
 
@@ -144,8 +152,8 @@ function runConfig(extra: readonly string[] = []) {
   );
 }
 
-/** Trains `count` members side by side: this script again per member (--train-only), one thread, seed i. */
-async function trainMembers(count: number): Promise<string[]> {
+/** Trains `count` members side by side for `memberMinutes`: this script again per member (--train-only), one thread, seed i. */
+async function trainMembers(count: number, memberMinutes: number): Promise<string[]> {
   const dirs = Array.from({ length: count }, (_, i) => join(out, `member-${i + 1}`));
   mkdirSync(out, { recursive: true });
   const exits = dirs.map((dir, i) => {
@@ -153,7 +161,7 @@ async function trainMembers(count: number): Promise<string[]> {
     const args = [
       ...process.execArgv,
       process.argv[1]!,
-      ...["--minutes", String(minutes), "--out", dir, "--config", flags.config!, "--train-only"],
+      ...["--minutes", String(memberMinutes), "--out", dir, "--config", flags.config!, "--train-only"],
       ...["--", ...overrides, "--train.threads", "1", "--train.seed", String(i + 1)],
       ...(isRightToLeft(i) ? ["--data.reverseTarget", "true"] : []),
     ];
@@ -173,11 +181,42 @@ async function trainMembers(count: number): Promise<string[]> {
   return dirs;
 }
 
+/**
+ * The joint-sequence model of train.tsv (its file in <out>; read back with --skip-train) and how many seconds
+ * its training took.
+ */
+async function jointSequence(): Promise<{ model: JointSequenceModel; trainingSeconds: number }> {
+  const [path, timing] = [join(out, "joint-sequence.json"), join(out, "joint-sequence-training.json")];
+  if (flags["skip-train"])
+    return {
+      model: loadJointSequence(path),
+      ...(JSON.parse(readFileSync(timing, "utf8")) as { trainingSeconds: number }),
+    };
+  console.log(`training a joint-sequence ${jointSequenceOrder}-gram model on ${trainPath}`);
+  const start = performance.now();
+  const { examples } = await readTsv(trainPath);
+  const words = examples.map((e) => ({
+    letters: [...e.src],
+    phones: e.tgt.split(/\s+/).filter(Boolean),
+  }));
+  const model = JointSequenceModel.train(words, { order: jointSequenceOrder });
+  const trainingSeconds = Number(((performance.now() - start) / 1000).toFixed(1));
+  mkdirSync(out, { recursive: true });
+  await saveJointSequence(path, model);
+  await writeJsonAtomic(timing, { trainingSeconds });
+  console.log(
+    `  ${model.size.graphones} graphones over ${model.size.words} words in ${trainingSeconds} s: ${path}`,
+  );
+  return { model, trainingSeconds };
+}
+
 /** N members trained side by side, each scored alone, then their ensemble. */
 async function ensembleMain(): Promise<void> {
+  const ngram = rightToLeftCount > 0 && jointSequenceWeight > 0 ? await jointSequence() : undefined;
+  const memberMinutes = minutes - (ngram?.trainingSeconds ?? 0) / 60;
   const memberDirs = flags["skip-train"]
     ? Array.from({ length: memberCount }, (_, i) => join(out, `member-${i + 1}`))
-    : await trainMembers(memberCount);
+    : await trainMembers(memberCount, memberMinutes);
   const members = [];
   for (const [i, dir] of memberDirs.entries()) {
     const model = chooseModel(dir, undefined);
@@ -204,12 +243,36 @@ async function ensembleMain(): Promise<void> {
   const scores = await score(translator);
   const trainFit = trainWordCount > 0 ? await fit(translator, trainWordCount) : undefined;
   await translator.release();
+  let withNgram: Scores | undefined;
+  if (ngram) {
+    console.log(`\nscoring the ensemble with the joint-sequence model (weight ${jointSequenceWeight})`);
+    const rerank = { jointSequence: ngram.model, weight: jointSequenceWeight };
+    const reranked = await loadTranslator(
+      members.map((m) => m.dir),
+      {},
+      rerank,
+    );
+    withNgram = await score(reranked, "dev.joint-sequence");
+    await reranked.release();
+  }
   const summary = {
     config: flags.config,
     members,
     parameters: members.reduce((n, m) => n + m.parameters, 0),
     results: scores.rows,
     ...(trainFit ? { trainFit } : {}),
+    ...(ngram && withNgram
+      ? {
+          jointSequence: {
+            order: ngram.model.order,
+            weight: jointSequenceWeight,
+            ...ngram.model.size,
+            trainingSeconds: ngram.trainingSeconds,
+            memberMinutes: Number(memberMinutes.toFixed(2)),
+            results: withNgram.rows,
+          },
+        }
+      : {}),
   };
   await writeJsonAtomic(join(out, "bench-results.json"), summary);
   console.log(JSON.stringify(summary, null, 2));
@@ -223,6 +286,10 @@ async function ensembleMain(): Promise<void> {
   for (const r of scores.rows)
     console.log(
       `| ensemble of ${members.length} | ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | | | | ${r["decodeSeconds"]} s |`,
+    );
+  for (const r of withNgram?.rows ?? [])
+    console.log(
+      `| ensemble of ${members.length} + joint-sequence ${ngram!.model.order}-gram (weight ${jointSequenceWeight}, ${ngram!.trainingSeconds} s) | ${r["decoding"]} | ${r["wer"]}% | ${r["per"]}% | | | | ${r["decodeSeconds"]} s |`,
     );
   if (trainFit)
     console.log(
@@ -241,6 +308,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rightToLeftCount) || rightToLeftCount < 0 || rightToLeftCount >= memberCount)
     throw new Error(
       `--right-to-left must be an integer from 0 to --members - 1 (${memberCount - 1}), got "${flags["right-to-left"]}"`,
+    );
+  if (!(jointSequenceWeight >= 0) || !Number.isInteger(jointSequenceOrder) || jointSequenceOrder < 1)
+    throw new Error(
+      `--joint-sequence-weight must be >= 0 and --joint-sequence-order an integer >= 1, got "${flags["joint-sequence-weight"]}", "${flags["joint-sequence-order"]}"`,
     );
   if (!existsSync(devPath)) {
     console.log(`CMUdict not found at ${devPath}: skipped (see ../shared/data/README.md)`);

@@ -2,7 +2,8 @@
 // ensemble), or a left-to-right and a right-to-left model that rerank each other's candidates (Liu et al.
 // 2016, "Agreement on target-bidirectional neural machine translation"; Sennrich et al. 2016 rescore with an
 // R2L model). Each direction searches on its own; both score every candidate of either search, and a
-// candidate's score is the mean of the two log-probabilities, ranked as the search ranks its outputs.
+// candidate's score is the mean of the two log-probabilities, ranked as the search ranks its outputs. A third
+// scorer may join them: a joint-sequence n-gram model for G2P (src/models/joint-sequence.ts).
 
 import { reverseIds } from "../tokenize/reversed-target.ts";
 import { forcedScores } from "./forced.ts";
@@ -28,6 +29,13 @@ export interface SentenceDecoder {
     sentenceIds: readonly number[],
   ): Promise<Hypothesis[][]>;
   release(): Promise<void>;
+}
+
+/** A third opinion on the candidates: ln P(candidate, source) under another model, added with `weight`. */
+export interface CandidateScorer {
+  readonly weight: number;
+  /** `source` holds the encoder input's ids (with its special tokens), `candidate` the output's. */
+  logProb(source: readonly number[], candidate: readonly number[]): number;
 }
 
 /** The search of `plan` over one runner. */
@@ -58,7 +66,8 @@ export class SearchDecoder implements SentenceDecoder {
 /**
  * A left-to-right runner and a right-to-left one (whose outputs are last token first) decoded together. The
  * hypotheses are in reading order with the forward model's token log-probabilities and attention; `score` is
- * plan.rank(mean of the two models' log-probabilities, length).
+ * plan.rank(mean of the two models' log-probabilities, length), or with a `scorer`,
+ * plan.rank((forward + backward + scorer.weight * scorer's) / 2, length).
  */
 export class BidirectionalDecoder implements SentenceDecoder {
   readonly reranks = true;
@@ -67,6 +76,7 @@ export class BidirectionalDecoder implements SentenceDecoder {
     readonly forward: TextRunner,
     readonly backward: TextRunner,
     private readonly ids: { bos: number; eos: number },
+    readonly scorer?: CandidateScorer,
   ) {}
 
   async decode(
@@ -103,7 +113,10 @@ export class BidirectionalDecoder implements SentenceDecoder {
     const out: Hypothesis[][] = sources.map(() => []);
     candidates.forEach((tokens, i) => {
       const f = forward[i]!;
-      const agreed = (f.logProb + backward[i]!.logProb) / 2;
+      const third = this.scorer
+        ? this.scorer.weight * this.scorer.logProb(sources[sentenceOf[i]!]!, tokens)
+        : 0;
+      const agreed = (f.logProb + backward[i]!.logProb + third) / 2;
       out[sentenceOf[i]!]!.push({ tokens, ...f, score: plan.rank(agreed, tokens.length) });
     });
     for (const list of out) list.sort((a, b) => b.score - a.score);

@@ -14,6 +14,7 @@ import {
 import { isHfFolder } from "../io/hf-folder.ts";
 import { type LoadedModel, loadModelFolder, readTextTaskFile } from "../models/folder.ts";
 import { hfTasks, loadHfFolder, toLoadedModel, withHfTasks } from "../models/hf-import.ts";
+import type { JointSequenceModel } from "../models/joint-sequence.ts";
 import type { SessionOptions } from "../runtime/ort.ts";
 import { byteLevelToText } from "../tokenize/byte-level.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
@@ -25,6 +26,7 @@ import {
 } from "./bidirectional.ts";
 import { EnsembleRunner } from "./ensemble.ts";
 import { hfScheme } from "./hf-scheme.ts";
+import { jointSequenceScorer } from "./joint-sequence-scorer.ts";
 import { Seq2SeqRunner } from "./runner.ts";
 import type { Hypothesis } from "./search.ts";
 import { type TranslateOptions, TranslateOptionsError } from "./translate-options.ts";
@@ -353,11 +355,13 @@ function ensembleMismatch(first: LoadedFolder, other: LoadedFolder): string | un
  * (and, Hugging Face folders, their family), and the first one's scheme and defaults apply. When some of them
  * write right to left (data.reverseTarget) and some left to right, each direction searches as one ensemble
  * and both rerank the candidates of the two searches (src/decode/bidirectional.ts); the first left-to-right
- * folder's scheme applies.
+ * folder's scheme applies. `rerank.jointSequence` (G2P) joins the two in scoring those candidates, with
+ * `rerank.weight` (src/decode/joint-sequence-scorer.ts); it needs folders of both directions.
  */
 export async function loadTranslator(
   modelDirs: string | readonly string[],
   options: SessionOptions = {},
+  rerank?: { jointSequence: JointSequenceModel; weight: number },
 ): Promise<Translator> {
   const dirs = typeof modelDirs === "string" ? [modelDirs] : modelDirs;
   if (dirs.length === 0) throw new Error("loadTranslator: no model folder given");
@@ -371,6 +375,10 @@ export async function loadTranslator(
   const forward = folders.filter((f) => !rightToLeft(f));
   const backward = folders.filter(rightToLeft);
   const counts = { leftToRight: forward.length, rightToLeft: backward.length };
+  if (rerank && (forward.length === 0 || backward.length === 0))
+    throw new Error(
+      "a joint-sequence model reranks the candidates of left-to-right and right-to-left folders together: give folders of both directions",
+    );
   if (forward.length === 0 || backward.length === 0)
     return new Translator(
       folders[0]!.loaded,
@@ -378,11 +386,14 @@ export async function loadTranslator(
       folders[0]!.scheme,
       counts,
     );
-  const { bos, eos } = forward[0]!.loaded.tokenizers.target.specials;
+  const { tokenizers } = forward[0]!.loaded;
+  const { bos, eos } = tokenizers.target.specials;
+  const scorer = rerank && jointSequenceScorer(rerank.jointSequence, rerank.weight, tokenizers);
   const decoder = new BidirectionalDecoder(
     await runnerFor(forward, options),
     await runnerFor(backward, options),
     { bos, eos },
+    scorer,
   );
   return new Translator(forward[0]!.loaded, decoder, forward[0]!.scheme, counts);
 }
