@@ -20,7 +20,12 @@ import { loadTranslator, type Translator } from "../src/decode/translate.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { loadConfigFile } from "../src/io/config.ts";
 import { type G2pScore, g2pScore } from "../src/metrics/g2p.ts";
-import { JointSequenceModel, loadJointSequence, saveJointSequence } from "../src/models/joint-sequence.ts";
+import {
+  type JointSequenceModel,
+  loadJointSequence,
+  saveJointSequence,
+  trainJointSequenceOnTsv,
+} from "../src/models/joint-sequence.ts";
 import { resolveRunConfig } from "../src/train/train-config.ts";
 import { chooseModel, peakRssMb, splitOverrides, trainingFigures, trainOrResume } from "./run-helpers.ts";
 
@@ -194,12 +199,7 @@ async function jointSequence(): Promise<{ model: JointSequenceModel; trainingSec
     };
   console.log(`training a joint-sequence ${jointSequenceOrder}-gram model on ${trainPath}`);
   const start = performance.now();
-  const { examples } = await readTsv(trainPath);
-  const words = examples.map((e) => ({
-    letters: [...e.src],
-    phones: e.tgt.split(/\s+/).filter(Boolean),
-  }));
-  const model = JointSequenceModel.train(words, { order: jointSequenceOrder });
+  const model = await trainJointSequenceOnTsv(trainPath, { order: jointSequenceOrder });
   const trainingSeconds = Number(((performance.now() - start) / 1000).toFixed(1));
   mkdirSync(out, { recursive: true });
   await saveJointSequence(path, model);

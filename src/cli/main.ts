@@ -6,6 +6,7 @@ import { register as registerData } from "./data.ts";
 import { register as registerDemo } from "./demo.ts";
 import { register as registerEval } from "./eval.ts";
 import { register as registerExport } from "./export.ts";
+import { register as registerGraphones } from "./graphones.ts";
 import { register as registerServe } from "./serve.ts";
 import { register as registerTrain } from "./train.ts";
 import { register as registerTranscribe } from "./transcribe.ts";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerExport(program);
   registerAverage(program);
   registerTranscribe(program);
+  registerGraphones(program);
   return program;
 }
 

@@ -17,6 +17,7 @@ import {
 } from "../decode/translate.ts";
 import { DEFAULT_RELATIVE_MAX_LENGTH } from "../decode/translate-options.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { loadJointSequence } from "../models/joint-sequence.ts";
 
 interface TranslateFlags {
   /** One folder, or several (--model repeated): an ensemble. */
@@ -49,6 +50,18 @@ interface TranslateFlags {
   prefix?: string;
   /** A multi-task model's task (its prefix and template). */
   task?: string;
+  /** A joint-sequence G2P model (seq2seq graphones) that joins a bidirectional pair in reranking. */
+  jointSequence?: string;
+  jointSequenceWeight: string;
+}
+
+/** The --joint-sequence model and its weight, or undefined without the flag. */
+function rerankOf(flags: TranslateFlags) {
+  if (flags.jointSequence === undefined) return undefined;
+  const weight = Number(flags.jointSequenceWeight);
+  if (!(weight >= 0))
+    throw new Error(`--joint-sequence-weight must be a number >= 0, got "${flags.jointSequenceWeight}"`);
+  return { jointSequence: loadJointSequence(flags.jointSequence), weight };
 }
 
 /** --early-stopping: true, false (--no-early-stopping) or "never"; any other word is an error. */
@@ -248,7 +261,7 @@ async function interactive(
 
 async function runTranslate(flags: TranslateFlags): Promise<void> {
   const searchOptions = toOptions(flags);
-  const translator = await loadTranslator(flags.model);
+  const translator = await loadTranslator(flags.model, {}, rerankOf(flags));
   try {
     for (const warning of translator.scheme.warnings) process.stderr.write(`seq2seq: warning: ${warning}\n`);
     checkNbest(searchOptions, translator);
@@ -338,5 +351,10 @@ export function register(program: Command): void {
       "a multi-task model's task: its prefix (and field template) go before each input",
     )
     .option("--prefix <text>", 'put this before each input instead of the model\'s task prefix ("" for none)')
+    .option(
+      "--joint-sequence <file>",
+      "G2P: a joint-sequence model (seq2seq graphones) that reranks with a left-to-right and a right-to-left --model",
+    )
+    .option("--joint-sequence-weight <w>", "its weight against the two models' log-probabilities", "0.5")
     .action((flags: TranslateFlags) => runTranslate(flags));
 }

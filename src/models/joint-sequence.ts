@@ -2,7 +2,9 @@
 // n-gram model over the graphones the words segment into. Here it scores the candidates of neural G2P models
 // (Rao et al. 2015 combine an LSTM with such an n-gram model: 25.8% -> 21.3% WER on CMUdict).
 
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { readTsv } from "../data/parallel.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { alignGraphones, GRAPHONE_SHAPES, type Pronunciation, SymbolCodes } from "./graphone-alignment.ts";
 import { KN_EOS, KneserNey } from "./kneser-ney.ts";
@@ -119,12 +121,27 @@ export class JointSequenceModel {
   }
 }
 
+/**
+ * Trains on a WORD<TAB>PHONEMES file (CMUdict's layout; one line per pronunciation): a word's letters are its
+ * characters, its phonemes the whitespace-separated symbols. A malformed line is an error naming it.
+ */
+export async function trainJointSequenceOnTsv(
+  path: string,
+  options: Partial<JointSequenceOptions> = {},
+): Promise<JointSequenceModel> {
+  const { examples } = await readTsv(path);
+  const words = examples.map((e) => ({ letters: [...e.src], phones: e.tgt.split(/\s+/).filter(Boolean) }));
+  return JointSequenceModel.train(words, options);
+}
+
 function logSumExp(a: number, b: number): number {
   const m = Math.max(a, b);
   return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
 }
 
+/** Writes the model to `path` atomically, creating its folder. */
 export async function saveJointSequence(path: string, model: JointSequenceModel): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
   await writeFileAtomic(path, JSON.stringify(model.toJSON()));
 }
 

@@ -15,6 +15,7 @@ import type { Seq2SeqRunner } from "../../src/decode/runner.ts";
 import { loadTranslator } from "../../src/decode/translate.ts";
 import type { SearchPlan } from "../../src/decode/translate-scheme.ts";
 import { loadModelFolder, writeTextTaskFile } from "../../src/models/folder.ts";
+import { JointSequenceModel } from "../../src/models/joint-sequence.ts";
 import { ReversedTokenizer } from "../../src/tokenize/reversed-target.ts";
 import {
   A,
@@ -132,6 +133,39 @@ test("the two directions rerank each other's candidates by their mean log-probab
   assert.equal(a!.attention.length, 2);
 });
 
+test("a third scorer joins the mean with its weight and can overturn the two models' choice", async () => {
+  const seen: number[][] = [];
+  const scorer = {
+    weight: 2,
+    logProb: (source: readonly number[], candidate: readonly number[]) => {
+      seen.push([...source]);
+      return candidate.length === 3 ? 0 : -1; // prefers AA$ over A$
+    },
+  };
+  const decoder = new BidirectionalDecoder(
+    fakeRunner(GREEDY_TRAP),
+    fakeRunner(BACKWARD),
+    { bos: BOS, eos: EOS },
+    scorer,
+  );
+  const [hyps] = await decoder.decode([[3, EOS]], GREEDY_PLAN, [0]);
+  // Without it A wins by (ln .21 + ln .42) / 2 against (ln .24 + ln .21) / 2; with it A loses 2 * 1 / 2.
+  assert.deepEqual(
+    hyps!.map((h) => h.tokens),
+    [
+      [A, A, EOS],
+      [A, EOS],
+    ],
+  );
+  const [aa, a] = hyps!;
+  assert.ok(Math.abs(aa!.score - (Math.log(0.24) + Math.log(0.21)) / 2) < 1e-6);
+  assert.ok(Math.abs(a!.score - (Math.log(0.21) + Math.log(0.42) - 2) / 2) < 1e-6);
+  assert.deepEqual(seen, [
+    [3, EOS],
+    [3, EOS],
+  ]);
+});
+
 test("a candidate both searches find is scored once", async () => {
   const decoder = new BidirectionalDecoder(fakeRunner(GREEDY_TRAP), fakeRunner(GREEDY_TRAP), {
     bos: BOS,
@@ -202,4 +236,12 @@ test("loadTranslator with folders of both directions reranks: the best candidate
   } finally {
     for (const t of [forward, backward, both]) await t.release();
   }
+});
+
+test("a joint-sequence model needs folders of both directions to rerank", async () => {
+  const jointSequence = JointSequenceModel.train([{ letters: ["a"], phones: ["AH"] }], { order: 2 });
+  await assert.rejects(
+    loadTranslator(join(root, "l2r"), {}, { jointSequence, weight: 0.5 }),
+    /reranks the candidates of left-to-right and right-to-left folders together/,
+  );
 });
